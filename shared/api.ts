@@ -8,6 +8,11 @@
  */
 import type {
   AccountSettings,
+  Address,
+  ByteCount,
+  LeaveOnServer,
+  ProtocolMode,
+  ResidencyTotals,
   AccountView,
   ConnectivityState,
   FolderView,
@@ -52,6 +57,99 @@ export interface MessagePage {
   items: MessageSummary[];
 }
 
+export interface SearchRequest {
+  query: string;
+  accountId?: string | null;
+  limit?: number;
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  /** The file's bytes, base64. */
+  contentBase64: string;
+}
+
+export interface OutgoingMessage {
+  accountId: string;
+  to: Address[];
+  cc: Address[];
+  bcc: Address[];
+  subject: string;
+  text: string;
+  html?: string | null;
+  attachments?: OutgoingAttachment[];
+  inReplyTo?: string | null;
+  references?: string[];
+}
+
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'delivery-unknown';
+
+export interface OutboxItem {
+  id: string;
+  accountId: string;
+  subject: string;
+  to: string[];
+  state: OutboxState;
+  createdAt: string;
+  lastError: string | null;
+}
+
+export interface FolderResidency {
+  folderId: string;
+  path: string;
+  kind: 'server' | 'local';
+  totals: ResidencyTotals;
+}
+
+export interface AccountResidency {
+  accountId: string;
+  mode: ProtocolMode;
+  totals: ResidencyTotals;
+  folders: FolderResidency[];
+  /** IMAP QUOTA in bytes, when the server reports one. */
+  quota: { usage: number; limit: number; warning: boolean } | null;
+  /** Bytes this account's mail uses on this computer's disk. */
+  diskBytes: number;
+  /** When server presence was last confirmed (IMAP: last folder sync; POP3: last UIDL listing). */
+  confirmedAt: string | null;
+}
+
+export interface ResidencyReport {
+  accounts: AccountResidency[];
+  totals: ResidencyTotals;
+  diskBytes: number;
+}
+
+/** A proposed change whose consequences the what-if plan lists before anything happens. */
+export type ProposedChange =
+  | { kind: 'switch-mode'; to: 'pop3'; leaveOnServer: LeaveOnServer; allFolders?: boolean }
+  | { kind: 'switch-mode'; to: 'imap'; uploadLocalTo: string | null }
+  | { kind: 'leave-on-server'; leaveOnServer: LeaveOnServer }
+  | { kind: 'keep-offline'; folderId: string; keep: boolean };
+
+export interface PlanEntry {
+  messageId: string;
+  subject: string;
+  folder: string;
+  bytes: number;
+}
+
+export interface ChangePlan {
+  accountId: string;
+  change: ProposedChange;
+  download: PlanEntry[];
+  upload: PlanEntry[];
+  /** Deleted on the server by a later policy run (never by the switch itself). */
+  deleteOnServer: PlanEntry[];
+  unreachable: PlanEntry[];
+  /** Already uploaded or present on both sides: counted, not moved. */
+  skippedDuplicates: number;
+  totals: { download: ByteCount; upload: ByteCount; deleteOnServer: ByteCount; unreachable: ByteCount };
+  /** Residency after the plan has run, as the preview promises it. */
+  after: ResidencyTotals;
+}
+
 /** Methods main serves to the renderer. */
 export interface MailApi {
   getAppInfo(): Promise<AppInfo>;
@@ -63,6 +161,33 @@ export interface MailApi {
   listMessages(request: ListMessagesRequest): Promise<MessagePage>;
   getMessage(request: { messageId: string }): Promise<MessageDetail>;
   syncAccount(request: { accountId: string }): Promise<void>;
+  updateAccount(request: {
+    accountId: string;
+    settings: AccountSettings;
+    password?: string | null;
+  }): Promise<AccountView>;
+  getRawMessage(request: { messageId: string }): Promise<{ base64: string }>;
+  setFlags(request: { messageIds: string[]; add?: string[]; remove?: string[] }): Promise<void>;
+  moveMessages(request: { messageIds: string[]; folderId: string }): Promise<void>;
+  copyMessages(request: { messageIds: string[]; folderId: string }): Promise<void>;
+  /** POP3 accounts: `fromServer` also deletes the copy left on the server (S6). */
+  deleteMessages(request: { messageIds: string[]; fromServer?: boolean }): Promise<void>;
+  createFolder(request: {
+    accountId: string;
+    name: string;
+    parentId?: string | null;
+    kind: 'server' | 'local';
+  }): Promise<FolderView>;
+  renameFolder(request: { folderId: string; name: string }): Promise<void>;
+  deleteFolder(request: { folderId: string }): Promise<void>;
+  downloadMessages(request: { messageIds: string[] }): Promise<void>;
+  search(request: SearchRequest): Promise<MessageSummary[]>;
+  sendMessage(request: OutgoingMessage): Promise<OutboxItem>;
+  listOutbox(request: { accountId?: string | null }): Promise<OutboxItem[]>;
+  getResidency(request: { accountId?: string | null }): Promise<ResidencyReport>;
+  planChange(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
+  /** Runs the plan for a mode switch (progress as syncProgress events with phase 'switch'). */
+  switchMode(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
 }
 
 /** Events main pushes to the renderer, by name, with their payloads. */
@@ -72,6 +197,9 @@ export interface MailEvents {
   messagesChanged: { accountId: string; folderIds: string[] };
   syncProgress: SyncProgress;
   connectivity: { accountId: string; state: ConnectivityState };
+  residencyChanged: { accountIds: string[] };
+  outboxChanged: { accountId: string };
+  newMail: { accountId: string; folderId: string; count: number; subjects: string[] };
 }
 
 export type MailMethod = keyof MailApi;
@@ -91,6 +219,22 @@ export const MAIL_METHODS = [
   'listMessages',
   'getMessage',
   'syncAccount',
+  'updateAccount',
+  'getRawMessage',
+  'setFlags',
+  'moveMessages',
+  'copyMessages',
+  'deleteMessages',
+  'createFolder',
+  'renameFolder',
+  'deleteFolder',
+  'downloadMessages',
+  'search',
+  'sendMessage',
+  'listOutbox',
+  'getResidency',
+  'planChange',
+  'switchMode',
 ] as const satisfies readonly MailMethod[];
 
 export const MAIL_EVENTS = [
@@ -99,6 +243,9 @@ export const MAIL_EVENTS = [
   'messagesChanged',
   'syncProgress',
   'connectivity',
+  'residencyChanged',
+  'outboxChanged',
+  'newMail',
 ] as const satisfies readonly MailEvent[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -8,11 +8,21 @@ export interface TlsEndpointSet {
   imaps: number;
   pop3s: number;
   submissions: number;
+  /** IMAP with STARTTLS on this address: the same bad certificate after the upgrade. */
+  imap: number;
+  /** POP3 with STLS on this address. */
+  pop3: number;
+  /** SMTP submission with STARTTLS on this address. */
+  submission: number;
   /** SHA-256 of the certificate these listeners present, 64 lower-case hex digits. */
   fingerprint: string;
 }
 
 export interface MailServerInfo {
+  /**
+   * 127.0.0.6, not 127.0.0.1: Dovecot treats a client whose address equals the server's as secure and
+   * would allow plaintext login before STARTTLS; from 127.0.0.1 to 127.0.0.6 it behaves as for a remote client.
+   */
   host: string;
   ports: {
     /** IMAP with STARTTLS (plaintext login refused before STARTTLS). */
@@ -26,7 +36,10 @@ export interface MailServerInfo {
     /** SMTP submission over implicit TLS. */
     submissions: number;
   };
-  /** PEM file of the test CA that signed the main certificate (valid for localhost and 127.0.0.1). */
+  /**
+   * PEM file of the test CA that signed the main certificate (valid for `host`, localhost and 127.0.0.1).
+   * Test workers trust it through NODE_EXTRA_CA_CERTS, like a system CA.
+   */
   caPath: string;
   /** SHA-256 of the main certificate. */
   fingerprint: string;
@@ -38,6 +51,12 @@ export interface MailServerInfo {
   dovecotConfig: string;
   /** Root folder of the servers' state (users file, mail homes, logs). */
   dataDir: string;
+  /** Dovecot's users: one passwd-file per user, named after the user (test-users.ts writes them). */
+  usersDir: string;
+  /** Folder holding one home (with its Maildir) per test user. */
+  mailHome: string;
+  /** The system user owning every mailbox file (files put in place must belong to it). */
+  mailUser: { name: string; uid: number; gid: number };
 }
 
 export interface TestUser {

@@ -1,0 +1,1818 @@
+/**
+ * The local store the rest of main uses: messages in a Maildir (the truth, byte-exact) and an
+ * SQLite index over them (a cache that can be rebuilt from the Maildir).
+ *
+ * Ordering rules that keep the two consistent whatever the moment of a crash:
+ * - storing: file durable in cur/ first, then the index commit. A crash in between leaves a file
+ *   the index does not know; `reconcile` (run at every open) indexes it.
+ * - renaming (flags, identity, move): rename first, then the index. A crash in between leaves a
+ *   row whose path is stale; `reconcile` finds the file by its id (part of every name).
+ * - deleting: file first, then the row. A crash in between leaves a row without a file;
+ *   `reconcile` makes it header-only if the server still has it, else removes it. A deleted
+ *   message never comes back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import type Database from 'better-sqlite3';
+import { MailError } from '../../shared/errors';
+import type { ListMessagesRequest, MessagePage } from '../../shared/api';
+import type {
+  Account,
+  FolderView,
+  MessageDetail,
+  MessageSummary,
+  Residency,
+  ResidencyTotals,
+  SortDirection,
+  SortKey,
+} from '../../shared/model';
+import { parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
+import { openIndexDatabase, type IndexDatabase } from './database';
+import { buildFtsQuery } from './fts-query';
+import { KeyedLock } from './keyed-lock';
+import {
+  deleteMessage as deleteMessageFile,
+  ensureMaildir,
+  moveMessageFile,
+  openStream,
+  readMessage,
+  renameMessage,
+  sweepTmp,
+  syncDirectory,
+  writeMessage,
+  type WrittenMessage,
+} from './maildir';
+import {
+  encodeUidl,
+  formatMaildirName,
+  infoToFlags,
+  isMaildirFlag,
+  newMessageId,
+  parseMaildirName,
+  type ImapIdentity,
+} from './maildir-name';
+import {
+  addressText,
+  fromSortKey,
+  isSeen,
+  isoOrNull,
+  millisecondsOrNull,
+  normalizeFlags,
+  parseStrings,
+  rowToFolder,
+  rowToRecord,
+  rowToSummary,
+  subjectSortKey,
+  type FolderRecord,
+  type FolderRow,
+  type MessageRecord,
+  type MessageRow,
+} from './records';
+import {
+  appendPopJournal,
+  readAccountSidecar,
+  readFolderSidecar,
+  readPopJournal,
+  writeAccountSidecar,
+  writeFolderSidecar,
+  type FolderSidecar,
+} from './sidecar';
+import type {
+  ActionState,
+  FolderChanges,
+  FolderInput,
+  FolderSyncState,
+  HeaderOnlyInput,
+  InsertResult,
+  MessageStoreOptions,
+  MoveOptions,
+  NewAction,
+  NewMessageInput,
+  OutboxEntry,
+  OutboxState,
+  PopUidlRecord,
+  QueuedAction,
+  ReconcileReport,
+  RemovedMessage,
+  SearchOptions,
+  StoreChange,
+  StoreStep,
+} from './types';
+
+export type * from './types';
+
+export const INDEX_FILE = 'index.sqlite';
+export const MAIL_DIRECTORY = 'mail';
+/** Accounts removed from the app are moved here, never deleted (their mail may be the only copy). */
+export const REMOVED_DIRECTORY = 'removed-accounts';
+export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_SEARCH_LIMIT = 50;
+export const MAX_SEARCH_LIMIT = 500;
+/** Files parsed at once while indexing a Maildir (rebuild); bounded so memory stays small. */
+const INDEXING_CONCURRENCY = 4;
+/** Rows inserted per transaction while indexing a Maildir. */
+const INDEXING_BATCH_ROWS = 200;
+const TRASH_PREFIX = '.trash-';
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+function assertSafeId(value: string, what: string): void {
+  if (!SAFE_ID.test(value)) {
+    throw new MailError('INVALID_INPUT', `The ${what} id "${value}" cannot name a folder on disk.`);
+  }
+}
+
+function nowIso(): string {
+  return new Date().toISOString();
+}
+
+function notFound(what: string): MailError {
+  return new MailError('NOT_FOUND', `${what} was not found. It may have been deleted meanwhile.`);
+}
+
+function newFolderId(path: string): string {
+  const slug = path
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  return `${slug || 'folder'}-${randomBytes(4).toString('hex')}`;
+}
+
+function lastSegment(path: string, delimiter: string): string {
+  if (!delimiter) return path;
+  const parts = path.split(delimiter).filter((part) => part.length > 0);
+  return parts[parts.length - 1] ?? path;
+}
+
+/** The columns of a new `messages` row. */
+interface RowValues {
+  id: string;
+  account_id: string;
+  folder_id: string;
+  remote_uidvalidity: number | null;
+  remote_uid: number | null;
+  pop_uidl: string | null;
+  message_id: string | null;
+  thread_id: string | null;
+  in_reply_to: string | null;
+  references_json: string;
+  subject: string;
+  subject_sort: string;
+  from_name: string;
+  from_address: string;
+  from_sort: string;
+  to_json: string;
+  cc_json: string;
+  bcc_json: string;
+  reply_to_json: string;
+  date: number | null;
+  received_at: number | null;
+  downloaded_at: number | null;
+  sort_date: number;
+  size: number;
+  flags_json: string;
+  seen: number;
+  sha256: string | null;
+  local_path: string | null;
+  on_server: number;
+  server_confirmed_at: string | null;
+  has_attachments: number;
+  preview: string;
+  parse_warning: string | null;
+}
+
+type EnvelopeColumns = Pick<
+  RowValues,
+  | 'message_id'
+  | 'thread_id'
+  | 'in_reply_to'
+  | 'references_json'
+  | 'subject'
+  | 'subject_sort'
+  | 'from_name'
+  | 'from_address'
+  | 'from_sort'
+  | 'to_json'
+  | 'cc_json'
+  | 'bcc_json'
+  | 'reply_to_json'
+  | 'date'
+>;
+
+function envelopeColumns(envelope: Envelope): EnvelopeColumns {
+  return {
+    message_id: envelope.messageId,
+    thread_id: threadIdOf(envelope),
+    in_reply_to: envelope.inReplyTo,
+    references_json: JSON.stringify(envelope.references),
+    subject: envelope.subject,
+    subject_sort: subjectSortKey(envelope.subject),
+    from_name: envelope.from?.name ?? '',
+    from_address: envelope.from?.address ?? '',
+    from_sort: fromSortKey(envelope.from),
+    to_json: JSON.stringify(envelope.to),
+    cc_json: JSON.stringify(envelope.cc),
+    bcc_json: JSON.stringify(envelope.bcc),
+    reply_to_json: JSON.stringify(envelope.replyTo),
+    date: millisecondsOrNull(envelope.date),
+  };
+}
+
+const ROW_COLUMNS: ReadonlyArray<keyof RowValues> = [
+  'id',
+  'account_id',
+  'folder_id',
+  'remote_uidvalidity',
+  'remote_uid',
+  'pop_uidl',
+  'message_id',
+  'thread_id',
+  'in_reply_to',
+  'references_json',
+  'subject',
+  'subject_sort',
+  'from_name',
+  'from_address',
+  'from_sort',
+  'to_json',
+  'cc_json',
+  'bcc_json',
+  'reply_to_json',
+  'date',
+  'received_at',
+  'downloaded_at',
+  'sort_date',
+  'size',
+  'flags_json',
+  'seen',
+  'sha256',
+  'local_path',
+  'on_server',
+  'server_confirmed_at',
+  'has_attachments',
+  'preview',
+  'parse_warning',
+];
+
+const INSERT_ROW_SQL = `INSERT INTO messages (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((column) => `@${column}`).join(', ')})`;
+
+const SORT_ORDER: Record<SortKey, (direction: 'ASC' | 'DESC') => string> = {
+  date: (direction) => `sort_date ${direction}, row_id ${direction}`,
+  from: (direction) => `from_sort ${direction}, sort_date ${direction}, row_id ${direction}`,
+  subject: (direction) => `subject_sort ${direction}, sort_date ${direction}, row_id ${direction}`,
+};
+
+const RESIDENCIES: readonly Residency[] = ['server', 'local', 'both'];
+
+function emptyTotals(): ResidencyTotals {
+  return { server: { count: 0, bytes: 0 }, local: { count: 0, bytes: 0 }, both: { count: 0, bytes: 0 } };
+}
+
+/** A file found in a folder directory while reconciling. */
+interface FoundFile {
+  folder: FolderRecord;
+  folderDir: string;
+  fileName: string;
+}
+
+export class MessageStore {
+  readonly profileDir: string;
+  private index: IndexDatabase;
+  private readonly host: string;
+  private readonly onStep: ((step: StoreStep) => void) | undefined;
+  private readonly locks = new KeyedLock();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private statements = new Map<string, Database.Statement>();
+  private closed = false;
+  /** What the reconcile at open found and repaired. */
+  lastReconcile: ReconcileReport | null = null;
+
+  constructor(options: MessageStoreOptions, index: IndexDatabase) {
+    this.profileDir = options.profileDir;
+    this.index = index;
+    this.host = options.host ?? hostname();
+    this.onStep = options.onStep;
+  }
+
+  // ---------------------------------------------------------------- basics
+
+  private get db(): Database.Database {
+    if (this.closed) throw new MailError('INTERNAL', 'The mail store is closed.');
+    return this.index.db;
+  }
+
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) {
+      prepared = this.db.prepare(sql);
+      this.statements.set(sql, prepared);
+    }
+    return prepared;
+  }
+
+  private get mailRoot(): string {
+    return join(this.profileDir, MAIL_DIRECTORY);
+  }
+
+  private accountDir(accountId: string): string {
+    return join(this.mailRoot, accountId);
+  }
+
+  private folderDir(folder: Pick<FolderRecord, 'id' | 'accountId'>): string {
+    return join(this.mailRoot, folder.accountId, folder.id);
+  }
+
+  private absolute = (relativePath: string): string => join(this.profileDir, relativePath);
+
+  private relativeToProfile(path: string): string {
+    return relative(this.profileDir, path);
+  }
+
+  /** Subscribes to changes; returns the unsubscribe function. */
+  onChange(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: StoreChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A listener's failure must not undo or interrupt a committed change.
+      }
+    }
+  }
+
+  private emitMessages(accountId: string, folderIds: Iterable<string>): void {
+    this.emit({ kind: 'messages', accountId, folderIds: [...new Set(folderIds)] });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.statements.clear();
+    this.index.close();
+    this.closed = true;
+  }
+
+  private insertAction(action: NewAction): number {
+    const at = nowIso();
+    const result = this.statement(
+      `INSERT INTO action_queue (account_id, kind, payload, state, attempts, created_at, updated_at)
+       VALUES (?, ?, ?, 'pending', 0, ?, ?)`,
+    ).run(action.accountId, action.kind, JSON.stringify(action.payload ?? null), at, at);
+    return Number(result.lastInsertRowid);
+  }
+
+  // ---------------------------------------------------------------- accounts
+
+  /** Creates or updates an account: index row plus the Maildir sidecar (for rebuilds). */
+  async upsertAccount(account: Account): Promise<void> {
+    assertSafeId(account.id, 'account');
+    const directory = this.accountDir(account.id);
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    await writeAccountSidecar(directory, account);
+    const { id: _id, createdAt: _createdAt, ...settings } = account;
+    this.statement(
+      `INSERT INTO accounts (id, settings, mode, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET settings = excluded.settings, mode = excluded.mode`,
+    ).run(account.id, JSON.stringify(settings), account.mode, account.createdAt);
+    this.emit({ kind: 'accounts' });
+  }
+
+  getAccount(accountId: string): Account | null {
+    const row = this.statement('SELECT id, settings, created_at FROM accounts WHERE id = ?').get(accountId) as
+      | { id: string; settings: string; created_at: string }
+      | undefined;
+    if (!row) return null;
+    try {
+      const settings = JSON.parse(row.settings) as Omit<Account, 'id' | 'createdAt'>;
+      return { ...settings, id: row.id, createdAt: row.created_at };
+    } catch {
+      return null;
+    }
+  }
+
+  listAccounts(): Account[] {
+    const rows = this.statement('SELECT id FROM accounts ORDER BY created_at, id').all() as Array<{ id: string }>;
+    return rows.map((row) => this.getAccount(row.id)).filter((account): account is Account => account !== null);
+  }
+
+  /**
+   * Removes an account from the index. Its Maildir is moved to `<profile>/removed-accounts/`,
+   * not deleted: for a POP3 account it may hold the only copy of the mail.
+   */
+  async removeAccount(accountId: string): Promise<{ movedTo: string | null }> {
+    assertSafeId(accountId, 'account');
+    let movedTo: string | null = null;
+    const source = this.accountDir(accountId);
+    try {
+      await stat(source);
+      const removedRoot = join(this.profileDir, REMOVED_DIRECTORY);
+      await mkdir(removedRoot, { recursive: true, mode: 0o700 });
+      movedTo = join(removedRoot, `${accountId}-${Date.now()}`);
+      await rename(source, movedTo);
+      await syncDirectory(removedRoot);
+      await syncDirectory(this.mailRoot);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    }
+    this.index.transaction(() => {
+      this.statement('DELETE FROM outbox WHERE account_id = ?').run(accountId);
+      this.statement('DELETE FROM messages WHERE account_id = ?').run(accountId);
+      this.statement('DELETE FROM folders WHERE account_id = ?').run(accountId);
+      this.statement('DELETE FROM accounts WHERE id = ?').run(accountId);
+    });
+    this.emit({ kind: 'accounts' });
+    return { movedTo };
+  }
+
+  // ---------------------------------------------------------------- folders
+
+  private folderSidecar(folder: FolderRecord): FolderSidecar {
+    return {
+      id: folder.id,
+      accountId: folder.accountId,
+      kind: folder.kind,
+      path: folder.path,
+      name: folder.name,
+      delimiter: folder.delimiter,
+      role: folder.role,
+      subscribed: folder.subscribed,
+      keepOffline: folder.keepOffline,
+    };
+  }
+
+  getFolder(folderId: string): FolderRecord | null {
+    const row = this.statement('SELECT * FROM folders WHERE id = ?').get(folderId) as FolderRow | undefined;
+    return row ? rowToFolder(row) : null;
+  }
+
+  private requireFolder(folderId: string): FolderRecord {
+    const folder = this.getFolder(folderId);
+    if (!folder) throw notFound('The folder');
+    return folder;
+  }
+
+  findFolder(accountId: string, kind: FolderInput['kind'], path: string): FolderRecord | null {
+    const row = this.statement('SELECT * FROM folders WHERE account_id = ? AND kind = ? AND path = ?').get(
+      accountId,
+      kind,
+      path,
+    ) as FolderRow | undefined;
+    return row ? rowToFolder(row) : null;
+  }
+
+  listFolderRecords(accountId: string): FolderRecord[] {
+    const rows = this.statement('SELECT * FROM folders WHERE account_id = ? ORDER BY path').all(
+      accountId,
+    ) as FolderRow[];
+    return rows.map(rowToFolder);
+  }
+
+  /** Folders with their message counts, for the folder list (FolderView of shared/model). */
+  listFolders(accountId: string): FolderView[] {
+    const counts = new Map(
+      (
+        this.statement(
+          `SELECT folder_id, count(*) AS total, sum(1 - seen) AS unread FROM messages
+           WHERE account_id = ? GROUP BY folder_id`,
+        ).all(accountId) as Array<{ folder_id: string; total: number; unread: number }>
+      ).map((row) => [row.folder_id, row]),
+    );
+    return this.listFolderRecords(accountId).map((folder) => ({
+      id: folder.id,
+      accountId: folder.accountId,
+      name: folder.name,
+      path: folder.path,
+      delimiter: folder.delimiter,
+      role: folder.role,
+      kind: folder.kind,
+      subscribed: folder.subscribed,
+      keepOffline: folder.keepOffline,
+      total: counts.get(folder.id)?.total ?? 0,
+      unread: counts.get(folder.id)?.unread ?? 0,
+    }));
+  }
+
+  folderCounts(folderId: string): { total: number; unread: number } {
+    const row = this.statement(
+      'SELECT count(*) AS total, coalesce(sum(1 - seen), 0) AS unread FROM messages WHERE folder_id = ?',
+    ).get(folderId) as { total: number; unread: number };
+    return { total: row.total, unread: row.unread };
+  }
+
+  /** Finds the folder by account, kind and path, or creates it (directory, sidecar, row). */
+  async upsertFolder(input: FolderInput): Promise<FolderRecord> {
+    const existing = this.findFolder(input.accountId, input.kind, input.path);
+    if (existing) {
+      const changes: FolderChanges = {};
+      if (input.name !== undefined && input.name !== existing.name) changes.name = input.name;
+      if (input.delimiter !== undefined && input.delimiter !== existing.delimiter) changes.delimiter = input.delimiter;
+      if (input.role !== undefined && input.role !== existing.role) changes.role = input.role;
+      if (input.subscribed !== undefined && input.subscribed !== existing.subscribed) {
+        changes.subscribed = input.subscribed;
+      }
+      if (input.keepOffline !== undefined && input.keepOffline !== existing.keepOffline) {
+        changes.keepOffline = input.keepOffline;
+      }
+      return Object.keys(changes).length > 0 ? this.updateFolder(existing.id, changes) : existing;
+    }
+    if (!this.statement('SELECT 1 FROM accounts WHERE id = ?').get(input.accountId)) throw notFound('The account');
+    const delimiter = input.delimiter ?? '/';
+    const folder: FolderRecord = {
+      id: newFolderId(input.path),
+      accountId: input.accountId,
+      kind: input.kind,
+      path: input.path,
+      name: input.name ?? lastSegment(input.path, delimiter),
+      delimiter,
+      role: input.role ?? null,
+      subscribed: input.subscribed ?? true,
+      keepOffline: input.keepOffline ?? false,
+      uidvalidity: null,
+      uidnext: null,
+      highestmodseq: null,
+      lastSyncAt: null,
+    };
+    const directory = this.folderDir(folder);
+    await ensureMaildir(directory);
+    await writeFolderSidecar(directory, this.folderSidecar(folder));
+    await syncDirectory(this.accountDir(folder.accountId));
+    this.statement(
+      `INSERT INTO folders (id, account_id, kind, path, name, delimiter, role, subscribed, keep_offline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      folder.id,
+      folder.accountId,
+      folder.kind,
+      folder.path,
+      folder.name,
+      folder.delimiter,
+      folder.role,
+      folder.subscribed ? 1 : 0,
+      folder.keepOffline ? 1 : 0,
+    );
+    this.emit({ kind: 'folders', accountId: folder.accountId });
+    return folder;
+  }
+
+  /** Renames or reconfigures a folder. The directory keeps its name (the folder id). */
+  async updateFolder(folderId: string, changes: FolderChanges): Promise<FolderRecord> {
+    const folder = this.requireFolder(folderId);
+    const updated: FolderRecord = {
+      ...folder,
+      ...Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined)),
+    };
+    if (changes.path !== undefined && changes.name === undefined) {
+      updated.name = lastSegment(changes.path, updated.delimiter);
+    }
+    await ensureMaildir(this.folderDir(updated));
+    await writeFolderSidecar(this.folderDir(updated), this.folderSidecar(updated));
+    this.statement(
+      `UPDATE folders SET path = ?, name = ?, delimiter = ?, role = ?, subscribed = ?, keep_offline = ? WHERE id = ?`,
+    ).run(
+      updated.path,
+      updated.name,
+      updated.delimiter,
+      updated.role,
+      updated.subscribed ? 1 : 0,
+      updated.keepOffline ? 1 : 0,
+      folderId,
+    );
+    this.emit({ kind: 'folders', accountId: folder.accountId });
+    return updated;
+  }
+
+  /** Server facts (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, last sync); index only. */
+  setFolderSyncState(folderId: string, state: FolderSyncState): void {
+    const folder = this.requireFolder(folderId);
+    this.statement(
+      `UPDATE folders SET uidvalidity = ?, uidnext = ?, highestmodseq = ?, last_sync_at = ? WHERE id = ?`,
+    ).run(
+      state.uidvalidity !== undefined ? state.uidvalidity : folder.uidvalidity,
+      state.uidnext !== undefined ? state.uidnext : folder.uidnext,
+      state.highestmodseq !== undefined ? state.highestmodseq : folder.highestmodseq,
+      state.lastSyncAt !== undefined ? state.lastSyncAt : folder.lastSyncAt,
+      folderId,
+    );
+  }
+
+  /**
+   * Deletes a folder with every message in it (local copies; the caller replays the server side).
+   * The directory is first renamed to `.trash-…` (one atomic step), so a crash leaves either the
+   * whole folder or none of it.
+   */
+  async deleteFolder(folderId: string, options: { enqueue?: NewAction } = {}): Promise<RemovedMessage[]> {
+    const folder = this.requireFolder(folderId);
+    const rows = this.statement('SELECT * FROM messages WHERE folder_id = ?').all(folderId) as MessageRow[];
+    const directory = this.folderDir(folder);
+    const trash = join(this.accountDir(folder.accountId), `${TRASH_PREFIX}${folder.id}`);
+    let hasDirectory = true;
+    try {
+      await rename(directory, trash);
+      await syncDirectory(this.accountDir(folder.accountId));
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      hasDirectory = false;
+    }
+    await this.journalKeptPopCopies(folder.accountId, rows);
+    this.index.transaction(() => {
+      this.statement('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+      this.statement('DELETE FROM folders WHERE id = ?').run(folderId);
+      if (options.enqueue) this.insertAction(options.enqueue);
+    });
+    if (hasDirectory) await rm(trash, { recursive: true, force: true });
+    this.emit({ kind: 'folders', accountId: folder.accountId });
+    this.emitMessages(folder.accountId, [folderId]);
+    return rows.map((row) => this.removedFrom(row));
+  }
+
+  // ---------------------------------------------------------------- reading messages
+
+  private getRow(messageId: string): MessageRow | null {
+    return (this.statement('SELECT * FROM messages WHERE id = ?').get(messageId) as MessageRow | undefined) ?? null;
+  }
+
+  private requireRow(messageId: string): MessageRow {
+    const row = this.getRow(messageId);
+    if (!row) throw notFound('The message');
+    return row;
+  }
+
+  getMessageRecord(messageId: string): MessageRecord | null {
+    const row = this.getRow(messageId);
+    return row ? rowToRecord(row, this.absolute) : null;
+  }
+
+  findByImapIdentity(folderId: string, imap: ImapIdentity): MessageRecord | null {
+    const row = this.statement(
+      'SELECT * FROM messages WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid = ?',
+    ).get(folderId, imap.uidvalidity, imap.uid) as MessageRow | undefined;
+    return row ? rowToRecord(row, this.absolute) : null;
+  }
+
+  /** Looks a UIDL up, also in its hashed form (names carry over-long UIDLs as a hash). */
+  findByPopUidl(accountId: string, uidl: string): MessageRecord | null {
+    const row = this.statement('SELECT * FROM messages WHERE account_id = ? AND pop_uidl IN (?, ?) LIMIT 1').get(
+      accountId,
+      uidl,
+      encodeUidl(uidl),
+    ) as MessageRow | undefined;
+    return row ? rowToRecord(row, this.absolute) : null;
+  }
+
+  findByMessageId(accountId: string, messageId: string): MessageRecord[] {
+    const rows = this.statement('SELECT * FROM messages WHERE account_id = ? AND message_id = ?').all(
+      accountId,
+      messageId,
+    ) as MessageRow[];
+    return rows.map((row) => rowToRecord(row, this.absolute));
+  }
+
+  /** Every message of a folder with its identity and flags, for the sync engine's comparison. */
+  listFolderMessages(folderId: string): MessageRecord[] {
+    const rows = this.statement('SELECT * FROM messages WHERE folder_id = ? ORDER BY row_id').all(
+      folderId,
+    ) as MessageRow[];
+    return rows.map((row) => rowToRecord(row, this.absolute));
+  }
+
+  /** One page of a folder, sorted, optionally only messages of one residency. */
+  listMessages(request: ListMessagesRequest): MessagePage {
+    const offset = Math.max(0, Math.floor(request.offset));
+    const limit = Math.min(MAX_PAGE_SIZE, Math.max(0, Math.floor(request.limit)));
+    if (!Number.isFinite(offset) || !Number.isFinite(limit)) {
+      throw new MailError('INVALID_INPUT', 'The page offset and size must be numbers.');
+    }
+    const sort: SortKey = request.sort ?? 'date';
+    const direction: SortDirection = request.direction ?? 'desc';
+    if (!(sort in SORT_ORDER)) throw new MailError('INVALID_INPUT', `Messages cannot be sorted by "${sort}".`);
+    const residency = request.residency ?? null;
+    if (residency !== null && !RESIDENCIES.includes(residency)) {
+      throw new MailError('INVALID_INPUT', `"${residency}" is not a residency.`);
+    }
+    const where = residency === null ? 'folder_id = ?' : 'folder_id = ? AND residency = ?';
+    const parameters = residency === null ? [request.folderId] : [request.folderId, residency];
+    const total = (this.statement(`SELECT count(*) AS total FROM messages WHERE ${where}`).get(...parameters) as {
+      total: number;
+    }).total;
+    const order = SORT_ORDER[sort](direction === 'asc' ? 'ASC' : 'DESC');
+    const rows = this.statement(`SELECT * FROM messages WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
+      ...parameters,
+      limit,
+      offset,
+    ) as MessageRow[];
+    return { total, offset, items: rows.map(rowToSummary) };
+  }
+
+  /** The full message for the reader: the stored file parsed now (parts, attachments). */
+  async getMessageDetail(messageId: string): Promise<MessageDetail> {
+    const row = this.requireRow(messageId);
+    const record = rowToRecord(row, this.absolute);
+    const base = {
+      ...rowToSummary(row),
+      cc: record.cc,
+      bcc: record.bcc,
+      replyTo: record.replyTo,
+      inReplyTo: record.inReplyTo,
+      references: record.references,
+      sha256: record.sha256,
+    };
+    if (!record.localPath) {
+      return { ...base, parts: null, attachments: [], parseWarning: record.parseWarning };
+    }
+    await this.assertFileExists(record.localPath);
+    const parsed = await parseMessage({ path: record.localPath });
+    return { ...base, parts: parsed.parts, attachments: parsed.attachments, parseWarning: parsed.parseWarning };
+  }
+
+  /** The decoded content of one attachment (by IMAP part number). */
+  async getAttachment(
+    messageId: string,
+    partId: string,
+  ): Promise<{ filename: string; contentType: string; content: Buffer }> {
+    const record = this.requireLocal(messageId);
+    await this.assertFileExists(record.localPath);
+    const parsed = await parseMessage({ path: record.localPath }, { capturePartId: partId });
+    if (!parsed.captured) throw notFound(`Attachment ${partId}`);
+    return parsed.captured;
+  }
+
+  /** The stored bytes, exactly as received. */
+  async readRaw(messageId: string): Promise<Buffer> {
+    const record = this.requireLocal(messageId);
+    await this.assertFileExists(record.localPath);
+    return readMessage(record.localPath);
+  }
+
+  /** The stored bytes as a stream (export, upload), never read whole. */
+  openRaw(messageId: string): Readable {
+    return openStream(this.requireLocal(messageId).localPath);
+  }
+
+  private requireLocal(messageId: string): MessageRecord & { localPath: string } {
+    const record = rowToRecord(this.requireRow(messageId), this.absolute);
+    if (!record.localPath) {
+      throw new MailError('NOT_FOUND', 'Only the headers of this message are on this computer; its body is on the server.');
+    }
+    return record as MessageRecord & { localPath: string };
+  }
+
+  private async assertFileExists(path: string): Promise<void> {
+    try {
+      await stat(path);
+    } catch {
+      throw new MailError(
+        'NOT_FOUND',
+        'The stored copy of this message is missing from the mail folder on disk. Restart Whereabouts to re-check the folder.',
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- search and totals
+
+  /** Full-text search over subject, addresses and body; safe for any user text. */
+  search(query: string, options: SearchOptions = {}): MessageSummary[] {
+    const match = buildFtsQuery(query);
+    if (match === null) return [];
+    const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
+    const filters: string[] = [];
+    const parameters: unknown[] = [match];
+    if (options.accountId !== undefined) {
+      filters.push('m.account_id = ?');
+      parameters.push(options.accountId);
+    }
+    if (options.folderId !== undefined) {
+      filters.push('m.folder_id = ?');
+      parameters.push(options.folderId);
+    }
+    const rows = this.statement(
+      `SELECT m.* FROM messages_fts f JOIN messages m ON m.row_id = f.rowid
+       WHERE messages_fts MATCH ? ${filters.map((filter) => `AND ${filter}`).join(' ')}
+       ORDER BY f.rank, m.sort_date DESC LIMIT ?`,
+    ).all(...parameters, limit) as MessageRow[];
+    return rows.map(rowToSummary);
+  }
+
+  /** Count and bytes per residency, for one folder, one account, or everything. */
+  residencyTotals(scope: { accountId?: string; folderId?: string } = {}): ResidencyTotals {
+    const where = scope.folderId !== undefined ? 'WHERE folder_id = ?' : scope.accountId !== undefined ? 'WHERE account_id = ?' : '';
+    const parameters = scope.folderId !== undefined ? [scope.folderId] : scope.accountId !== undefined ? [scope.accountId] : [];
+    const rows = this.statement(
+      `SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages ${where} GROUP BY residency`,
+    ).all(...parameters) as Array<{ residency: Residency; count: number; bytes: number }>;
+    const totals = emptyTotals();
+    for (const row of rows) totals[row.residency] = { count: row.count, bytes: row.bytes };
+    return totals;
+  }
+
+  /** Residency totals of every folder of an account, by folder id. */
+  residencyTotalsByFolder(accountId: string): Map<string, ResidencyTotals> {
+    const rows = this.statement(
+      `SELECT folder_id, residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages
+       WHERE account_id = ? GROUP BY folder_id, residency`,
+    ).all(accountId) as Array<{ folder_id: string; residency: Residency; count: number; bytes: number }>;
+    const result = new Map<string, ResidencyTotals>();
+    for (const row of rows) {
+      const totals = result.get(row.folder_id) ?? emptyTotals();
+      totals[row.residency] = { count: row.count, bytes: row.bytes };
+      result.set(row.folder_id, totals);
+    }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- storing messages
+
+  private insertFts(rowId: number, subject: string, addresses: string, body: string): void {
+    this.statement('INSERT INTO messages_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)').run(
+      rowId,
+      subject,
+      addresses,
+      body,
+    );
+  }
+
+  private insertRow(values: RowValues, bodyText: string, envelope: Envelope): number {
+    const result = this.statement(INSERT_ROW_SQL).run(values);
+    const rowId = Number(result.lastInsertRowid);
+    this.insertFts(rowId, envelope.subject, addressText(envelope.from, envelope.to, envelope.cc), bodyText);
+    return rowId;
+  }
+
+  /** Header-only rows (IMAP envelopes), in one transaction; existing identities are kept as they are. */
+  insertHeaderOnlyBatch(inputs: readonly HeaderOnlyInput[]): MessageRecord[] {
+    const folders = new Map<string, FolderRecord>();
+    const ids: string[] = [];
+    this.index.transaction(() => {
+      for (const input of inputs) {
+        let folder = folders.get(input.folderId);
+        if (!folder) {
+          folder = this.requireFolder(input.folderId);
+          folders.set(folder.id, folder);
+        }
+        const existing = this.statement(
+          'SELECT id FROM messages WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid = ?',
+        ).get(input.folderId, input.imap.uidvalidity, input.imap.uid) as { id: string } | undefined;
+        if (existing) {
+          ids.push(existing.id);
+          continue;
+        }
+        const flags = normalizeFlags(input.flags);
+        const receivedAt = millisecondsOrNull(input.receivedAt);
+        const envelope = envelopeColumns(input.envelope);
+        const id = newMessageId();
+        this.insertRow(
+          {
+            id,
+            account_id: folder.accountId,
+            folder_id: folder.id,
+            remote_uidvalidity: input.imap.uidvalidity,
+            remote_uid: input.imap.uid,
+            pop_uidl: null,
+            ...envelope,
+            received_at: receivedAt,
+            downloaded_at: null,
+            sort_date: envelope.date ?? receivedAt ?? Date.now(),
+            size: input.size,
+            flags_json: JSON.stringify(flags),
+            seen: isSeen(flags) ? 1 : 0,
+            sha256: null,
+            local_path: null,
+            on_server: 1,
+            server_confirmed_at: input.serverConfirmedAt ?? nowIso(),
+            has_attachments: input.hasAttachments ? 1 : 0,
+            preview: '',
+            parse_warning: null,
+          },
+          '',
+          input.envelope,
+        );
+        ids.push(id);
+      }
+    });
+    for (const folder of folders.values()) this.emitMessages(folder.accountId, [folder.id]);
+    return ids.map((id) => rowToRecord(this.requireRow(id), this.absolute));
+  }
+
+  insertHeaderOnly(input: HeaderOnlyInput): MessageRecord {
+    return this.insertHeaderOnlyBatch([input])[0];
+  }
+
+  private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
+    return Buffer.isBuffer(source) ? parseMessage(source) : parseMessage({ path: written.path });
+  }
+
+  private async receivedTime(path: string): Promise<number> {
+    return Math.round((await stat(path)).mtimeMs);
+  }
+
+  private fullRowValues(
+    id: string,
+    folder: FolderRecord,
+    written: { size: number; sha256: string; time: number; path: string },
+    parsed: ParsedMessage,
+    extra: {
+      flags: string[];
+      imap: ImapIdentity | null;
+      popUidl: string | null;
+      onServer: boolean;
+      receivedAt: number;
+      serverConfirmedAt: string | null;
+    },
+  ): RowValues {
+    const envelope = envelopeColumns(parsed.envelope);
+    const downloadedAt = written.time * 1000;
+    return {
+      id,
+      account_id: folder.accountId,
+      folder_id: folder.id,
+      remote_uidvalidity: extra.imap?.uidvalidity ?? null,
+      remote_uid: extra.imap?.uid ?? null,
+      pop_uidl: extra.popUidl,
+      ...envelope,
+      thread_id: parsed.threadId,
+      received_at: extra.receivedAt,
+      downloaded_at: downloadedAt,
+      sort_date: envelope.date ?? extra.receivedAt ?? downloadedAt,
+      size: written.size,
+      flags_json: JSON.stringify(extra.flags),
+      seen: isSeen(extra.flags) ? 1 : 0,
+      sha256: written.sha256,
+      local_path: this.relativeToProfile(written.path),
+      on_server: extra.onServer ? 1 : 0,
+      server_confirmed_at: extra.serverConfirmedAt,
+      has_attachments: parsed.hasAttachments ? 1 : 0,
+      preview: parsed.preview,
+      parse_warning: parsed.parseWarning,
+    };
+  }
+
+  private recordPopUidl(accountId: string, uidl: string, downloadedAt: string): void {
+    this.statement('INSERT OR IGNORE INTO pop_uidl_state (account_id, uidl, downloaded_at) VALUES (?, ?, ?)').run(
+      accountId,
+      uidl,
+      downloadedAt,
+    );
+  }
+
+  /**
+   * Stores a complete message: durable file in cur/, then the index row (and FTS, POP3 UIDL,
+   * queued action) in one commit, synced to disk when it gates a POP3 DELE. Idempotent for a
+   * known IMAP identity (a header-only row gets its body) or POP3 UIDL (the stored row is
+   * returned, nothing is written).
+   */
+  async insertMessage(input: NewMessageInput): Promise<InsertResult> {
+    const folder = this.requireFolder(input.folderId);
+    if (input.imap) {
+      const existing = this.findByImapIdentity(folder.id, input.imap);
+      if (existing) {
+        if (existing.localPath) return { record: existing, created: false };
+        return { record: await this.attachBody(existing.id, input.source), created: false };
+      }
+    }
+    if (input.popUidl) {
+      const existing = this.findByPopUidl(folder.accountId, input.popUidl);
+      if (existing) {
+        if (!Buffer.isBuffer(input.source)) input.source.destroy();
+        return { record: existing, created: false };
+      }
+    }
+    const flags = normalizeFlags(input.flags ?? []);
+    const imap = input.imap ?? null;
+    const popUidl = input.popUidl ?? null;
+    const onServer = input.onServer ?? (imap !== null || popUidl !== null);
+    if (!onServer && imap !== null) {
+      throw new MailError('INVALID_INPUT', 'A message with an IMAP UID is on the server by definition.');
+    }
+    const directory = this.folderDir(folder);
+    await ensureMaildir(directory);
+    const written = await writeMessage(directory, input.source, {
+      flags,
+      imap,
+      popUidl: onServer ? popUidl : null,
+      receivedAt: input.receivedAt ? new Date(input.receivedAt) : null,
+      host: this.host,
+      onStep: this.onStep,
+    });
+    try {
+      const parsed = await this.parseStored(input.source, written);
+      const receivedAt = await this.receivedTime(written.path);
+      const values = this.fullRowValues(written.id, folder, written, parsed, {
+        flags,
+        imap,
+        popUidl,
+        onServer,
+        receivedAt,
+        serverConfirmedAt: onServer ? (input.serverConfirmedAt ?? nowIso()) : null,
+      });
+      const commit = input.durable || popUidl !== null ? this.index.commitDurably : this.index.transaction;
+      commit(() => {
+        this.insertRow(values, parsed.bodyText, parsed.envelope);
+        if (popUidl !== null) this.recordPopUidl(folder.accountId, popUidl, new Date(written.time * 1000).toISOString());
+        if (input.enqueue) this.insertAction(input.enqueue);
+      });
+    } catch (error) {
+      // The index refused the row: take the file back out so the two stay in step.
+      await deleteMessageFile(written.path).catch(() => undefined);
+      throw error;
+    }
+    this.onStep?.('after-index-commit');
+    this.emitMessages(folder.accountId, [folder.id]);
+    return { record: rowToRecord(this.requireRow(written.id), this.absolute), created: true };
+  }
+
+  /** Stores the body of a header-only row (IMAP BODY.PEEK[] on open, or for offline folders). */
+  async attachBody(messageId: string, source: Buffer | Readable): Promise<MessageRecord> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      if (row.local_path !== null) {
+        if (!Buffer.isBuffer(source)) source.destroy();
+        return rowToRecord(row, this.absolute);
+      }
+      const folder = this.requireFolder(row.folder_id);
+      const flags = parseStrings(row.flags_json);
+      const imap =
+        row.remote_uid !== null && row.remote_uidvalidity !== null
+          ? { uidvalidity: row.remote_uidvalidity, uid: row.remote_uid }
+          : null;
+      const directory = this.folderDir(folder);
+      await ensureMaildir(directory);
+      const written = await writeMessage(directory, source, {
+        id: row.id,
+        flags: flags.filter(isMaildirFlag),
+        imap,
+        popUidl: row.on_server === 1 ? row.pop_uidl : null,
+        receivedAt: row.received_at !== null ? new Date(row.received_at) : null,
+        host: this.host,
+        onStep: this.onStep,
+      });
+      try {
+        const parsed = await this.parseStored(source, written);
+        const values = this.fullRowValues(row.id, folder, written, parsed, {
+          flags,
+          imap,
+          popUidl: row.pop_uidl,
+          onServer: row.on_server === 1,
+          receivedAt: await this.receivedTime(written.path),
+          serverConfirmedAt: row.server_confirmed_at,
+        });
+        this.index.transaction(() => {
+          const assignments = ROW_COLUMNS.filter((column) => column !== 'id')
+            .map((column) => `${column} = @${column}`)
+            .join(', ');
+          this.statement(`UPDATE messages SET ${assignments} WHERE id = @id`).run(values);
+          this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
+          this.insertFts(
+            row.row_id,
+            parsed.envelope.subject,
+            addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
+            parsed.bodyText,
+          );
+        });
+      } catch (error) {
+        await deleteMessageFile(written.path).catch(() => undefined);
+        throw error;
+      }
+      this.onStep?.('after-index-commit');
+      this.emitMessages(row.account_id, [row.folder_id]);
+      return rowToRecord(this.requireRow(messageId), this.absolute);
+    });
+  }
+
+  // ---------------------------------------------------------------- changing messages
+
+  /** Sets the flags (Maildir: a rename; keywords beyond the Maildir letters live in the index). */
+  async setFlags(messageId: string, flags: readonly string[], options: { enqueue?: NewAction } = {}): Promise<MessageRecord> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      const normalized = normalizeFlags(flags);
+      let localPath = row.local_path;
+      if (localPath !== null) {
+        localPath = this.relativeToProfile(
+          await renameMessage(this.absolute(localPath), { flags: normalized.filter(isMaildirFlag) }),
+        );
+      }
+      this.index.transaction(() => {
+        this.statement('UPDATE messages SET flags_json = ?, seen = ?, local_path = ? WHERE id = ?').run(
+          JSON.stringify(normalized),
+          isSeen(normalized) ? 1 : 0,
+          localPath,
+          messageId,
+        );
+        if (options.enqueue) this.insertAction(options.enqueue);
+      });
+      this.emitMessages(row.account_id, [row.folder_id]);
+      return rowToRecord(this.requireRow(messageId), this.absolute);
+    });
+  }
+
+  /**
+   * Records the IMAP identity of a message (after APPEND with APPENDUID, MOVE/COPY with COPYUID,
+   * RFC 4315, or a re-map after a UIDVALIDITY change). With an identity the message is on the
+   * server; `null` clears it (the server copy is not known by UID any more).
+   */
+  async setRemoteIdentity(messageId: string, imap: ImapIdentity | null, serverConfirmedAt?: string): Promise<MessageRecord> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      let localPath = row.local_path;
+      if (localPath !== null) {
+        localPath = this.relativeToProfile(await renameMessage(this.absolute(localPath), { imap }));
+      }
+      const onServer = imap !== null ? 1 : row.on_server;
+      this.statement(
+        `UPDATE messages SET remote_uidvalidity = ?, remote_uid = ?, on_server = ?, local_path = ?,
+         server_confirmed_at = coalesce(?, server_confirmed_at) WHERE id = ?`,
+      ).run(imap?.uidvalidity ?? null, imap?.uid ?? null, onServer, localPath, serverConfirmedAt ?? null, messageId);
+      this.emitMessages(row.account_id, [row.folder_id]);
+      return rowToRecord(this.requireRow(messageId), this.absolute);
+    });
+  }
+
+  /** Notes that the server still had these messages at `at` (a sync saw them). */
+  confirmOnServer(messageIds: readonly string[], at: string = nowIso()): void {
+    this.index.transaction(() => {
+      for (const id of messageIds) {
+        this.statement('UPDATE messages SET server_confirmed_at = ? WHERE id = ? AND on_server = 1').run(at, id);
+      }
+    });
+  }
+
+  /**
+   * The server no longer has these messages. A header-only row is removed (nothing of it is
+   * left anywhere); a stored one stays as local-only, its remote identity dropped from its name.
+   * In IMAP mode the sync engine deletes instead when the server's deletion should win.
+   */
+  async markGoneFromServer(messageIds: readonly string[], at: string = nowIso()): Promise<void> {
+    const touched = new Map<string, Set<string>>();
+    for (const messageId of messageIds) {
+      await this.locks.run(messageId, async () => {
+        const row = this.getRow(messageId);
+        if (!row) return;
+        const folders = touched.get(row.account_id) ?? new Set<string>();
+        folders.add(row.folder_id);
+        touched.set(row.account_id, folders);
+        if (row.local_path === null) {
+          this.statement('DELETE FROM messages WHERE id = ?').run(messageId);
+          return;
+        }
+        const localPath = this.relativeToProfile(
+          await renameMessage(this.absolute(row.local_path), { imap: null, popUidl: null }),
+        );
+        this.index.transaction(() => {
+          this.statement(
+            `UPDATE messages SET on_server = 0, remote_uidvalidity = NULL, remote_uid = NULL, local_path = ?
+             WHERE id = ?`,
+          ).run(localPath, messageId);
+          if (row.pop_uidl !== null) {
+            this.statement(
+              'UPDATE pop_uidl_state SET deleted_on_server_at = coalesce(deleted_on_server_at, ?) WHERE account_id = ? AND uidl = ?',
+            ).run(at, row.account_id, row.pop_uidl);
+          }
+        });
+      });
+    }
+    for (const [accountId, folders] of touched) this.emitMessages(accountId, folders);
+  }
+
+  /**
+   * Moves a message to another folder. Its IMAP UID is cleared (a UID belongs to one mailbox,
+   * RFC 3501 §2.3.1.1; the sync engine records the new one with setRemoteIdentity after MOVE).
+   * Unless told otherwise, it stays on the server when it was there and either keeps its POP3
+   * UIDL (a local folder of the same account) or goes to a server folder.
+   */
+  async moveMessage(messageId: string, targetFolderId: string, options: MoveOptions = {}): Promise<MessageRecord> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      const target = this.requireFolder(targetFolderId);
+      if (row.folder_id === target.id) return rowToRecord(row, this.absolute);
+      const sameAccount = target.accountId === row.account_id;
+      const popUidl = sameAccount ? row.pop_uidl : null;
+      const onServer =
+        options.onServer ?? (sameAccount && row.on_server === 1 && (popUidl !== null || target.kind === 'server'));
+      if (row.local_path === null && !onServer) {
+        throw new MailError(
+          'INVALID_INPUT',
+          'Only the headers of this message are on this computer. Download it before moving it to a local folder.',
+        );
+      }
+      let localPath = row.local_path;
+      if (localPath !== null) {
+        const targetDirectory = this.folderDir(target);
+        await ensureMaildir(targetDirectory);
+        localPath = this.relativeToProfile(
+          await moveMessageFile(this.absolute(localPath), targetDirectory, {
+            imap: null,
+            popUidl: onServer ? popUidl : null,
+          }),
+        );
+      }
+      this.index.transaction(() => {
+        this.statement(
+          `UPDATE messages SET account_id = ?, folder_id = ?, remote_uidvalidity = NULL, remote_uid = NULL,
+           pop_uidl = ?, on_server = ?, local_path = ? WHERE id = ?`,
+        ).run(target.accountId, target.id, popUidl, onServer ? 1 : 0, localPath, messageId);
+        if (options.enqueue) this.insertAction(options.enqueue);
+      });
+      this.emitMessages(row.account_id, [row.folder_id]);
+      this.emitMessages(target.accountId, [target.id]);
+      return rowToRecord(this.requireRow(messageId), this.absolute);
+    });
+  }
+
+  /** Copies a stored message into another folder as a new message (new id, no server identity yet). */
+  async copyMessage(messageId: string, targetFolderId: string, options: MoveOptions = {}): Promise<MessageRecord> {
+    const source = this.requireLocal(messageId);
+    const result = await this.insertMessage({
+      folderId: targetFolderId,
+      source: openStream(source.localPath),
+      flags: source.flags,
+      onServer: options.onServer ?? false,
+      receivedAt: source.receivedAt,
+      enqueue: options.enqueue,
+    });
+    return result.record;
+  }
+
+  private removedFrom(row: MessageRow): RemovedMessage {
+    return {
+      id: row.id,
+      accountId: row.account_id,
+      folderId: row.folder_id,
+      imap:
+        row.remote_uid !== null && row.remote_uidvalidity !== null
+          ? { uidvalidity: row.remote_uidvalidity, uid: row.remote_uid }
+          : null,
+      popUidl: row.pop_uidl,
+      messageId: row.message_id,
+      size: row.size,
+      hadLocalCopy: row.local_path !== null,
+      wasOnServer: row.on_server === 1,
+    };
+  }
+
+  /**
+   * POP3 copies left on the server whose local file is about to go: their UIDL must stay known
+   * after a rebuild too (no name will carry it), so it goes to the account's journal first.
+   */
+  private async journalKeptPopCopies(accountId: string, rows: readonly MessageRow[]): Promise<void> {
+    const kept = rows
+      .filter((row) => row.pop_uidl !== null && row.on_server === 1)
+      .map((row) => ({ kind: 'kept' as const, uidl: row.pop_uidl as string, at: nowIso() }));
+    if (kept.length > 0) await appendPopJournal(this.accountDir(accountId), kept);
+  }
+
+  /** Deletes the local message (file, then row). Returns what was removed, for the server side. */
+  async deleteMessage(messageId: string, options: { enqueue?: NewAction } = {}): Promise<RemovedMessage> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      await this.journalKeptPopCopies(row.account_id, [row]);
+      if (row.local_path !== null) await deleteMessageFile(this.absolute(row.local_path));
+      this.index.transaction(() => {
+        this.statement('DELETE FROM messages WHERE id = ?').run(messageId);
+        if (options.enqueue) this.insertAction(options.enqueue);
+      });
+      this.emitMessages(row.account_id, [row.folder_id]);
+      return this.removedFrom(row);
+    });
+  }
+
+  /** Drops the local copy of a message the server still holds (residency both → server). */
+  async evictLocalCopy(messageId: string): Promise<MessageRecord> {
+    return this.locks.run(messageId, async () => {
+      const row = this.requireRow(messageId);
+      if (row.local_path === null) return rowToRecord(row, this.absolute);
+      if (row.on_server !== 1) {
+        throw new MailError('INVALID_INPUT', 'This computer holds the only copy of this message; it cannot be evicted.');
+      }
+      await this.journalKeptPopCopies(row.account_id, [row]);
+      await deleteMessageFile(this.absolute(row.local_path));
+      this.statement('UPDATE messages SET local_path = NULL, sha256 = NULL WHERE id = ?').run(messageId);
+      this.emitMessages(row.account_id, [row.folder_id]);
+      return rowToRecord(this.requireRow(messageId), this.absolute);
+    });
+  }
+
+  // ---------------------------------------------------------------- POP3 bookkeeping
+
+  /** Every UIDL of the account ever downloaded (RFC 1939 §7), with its state. */
+  popUidlState(accountId: string): PopUidlRecord[] {
+    const rows = this.statement(
+      'SELECT uidl, downloaded_at, deleted_on_server_at FROM pop_uidl_state WHERE account_id = ? ORDER BY uidl',
+    ).all(accountId) as Array<{ uidl: string; downloaded_at: string; deleted_on_server_at: string | null }>;
+    return rows.map((row) => ({ uidl: row.uidl, downloadedAt: row.downloaded_at, deletedOnServerAt: row.deleted_on_server_at }));
+  }
+
+  isPopUidlKnown(accountId: string, uidl: string): boolean {
+    return (
+      this.statement('SELECT 1 FROM pop_uidl_state WHERE account_id = ? AND uidl IN (?, ?)').get(
+        accountId,
+        uidl,
+        encodeUidl(uidl),
+      ) !== undefined
+    );
+  }
+
+  /**
+   * After a POP3 session that issued DELE ended with QUIT (RFC 1939 §6: deletions happen in the
+   * UPDATE state): the server copies are gone. Stored messages become local-only.
+   */
+  async markPopDeletedOnServer(accountId: string, uidls: readonly string[], at: string = nowIso()): Promise<void> {
+    if (uidls.length === 0) return;
+    const withoutRow: string[] = [];
+    const rowIds: string[] = [];
+    for (const uidl of uidls) {
+      const record = this.findByPopUidl(accountId, uidl);
+      if (record) rowIds.push(record.id);
+      else withoutRow.push(uidl);
+    }
+    await appendPopJournal(
+      this.accountDir(accountId),
+      withoutRow.map((uidl) => ({ kind: 'gone' as const, uidl, at })),
+    );
+    this.index.transaction(() => {
+      for (const uidl of uidls) {
+        this.recordPopUidl(accountId, uidl, at);
+        this.statement(
+          'UPDATE pop_uidl_state SET deleted_on_server_at = coalesce(deleted_on_server_at, ?) WHERE account_id = ? AND uidl = ?',
+        ).run(at, accountId, uidl);
+      }
+    });
+    await this.markGoneFromServer(rowIds, at);
+  }
+
+  // ---------------------------------------------------------------- offline queue, outbox, state
+
+  enqueueAction(action: NewAction): QueuedAction {
+    const id = this.insertAction(action);
+    return this.getAction(id) as QueuedAction;
+  }
+
+  getAction(actionId: number): QueuedAction | null {
+    const row = this.statement('SELECT * FROM action_queue WHERE id = ?').get(actionId) as ActionRow | undefined;
+    return row ? actionFromRow(row) : null;
+  }
+
+  /** Queued actions of an account in order (oldest first), by default those still to do. */
+  listActions(accountId: string, states: readonly ActionState[] = ['pending', 'running', 'failed']): QueuedAction[] {
+    const rows = this.statement(
+      `SELECT * FROM action_queue WHERE account_id = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ).all(accountId, JSON.stringify(states)) as ActionRow[];
+    return rows.map(actionFromRow);
+  }
+
+  updateAction(actionId: number, changes: { state?: ActionState; attempts?: number; lastError?: string | null }): void {
+    const action = this.getAction(actionId);
+    if (!action) throw notFound('The queued action');
+    this.statement('UPDATE action_queue SET state = ?, attempts = ?, last_error = ?, updated_at = ? WHERE id = ?').run(
+      changes.state ?? action.state,
+      changes.attempts ?? action.attempts,
+      changes.lastError !== undefined ? changes.lastError : action.lastError,
+      nowIso(),
+      actionId,
+    );
+  }
+
+  removeAction(actionId: number): void {
+    this.statement('DELETE FROM action_queue WHERE id = ?').run(actionId);
+  }
+
+  addToOutbox(entry: { accountId: string; messageId: string; envelopeFrom: string; envelopeTo: readonly string[] }): OutboxEntry {
+    const result = this.statement(
+      `INSERT INTO outbox (account_id, message_id, envelope_from, envelope_to, state, attempts, created_at)
+       VALUES (?, ?, ?, ?, 'queued', 0, ?)`,
+    ).run(entry.accountId, entry.messageId, entry.envelopeFrom, JSON.stringify(entry.envelopeTo), nowIso());
+    return this.getOutboxEntry(Number(result.lastInsertRowid)) as OutboxEntry;
+  }
+
+  getOutboxEntry(entryId: number): OutboxEntry | null {
+    const row = this.statement('SELECT * FROM outbox WHERE id = ?').get(entryId) as OutboxRow | undefined;
+    return row ? outboxFromRow(row) : null;
+  }
+
+  listOutbox(accountId: string, states: readonly OutboxState[] = ['queued', 'sending', 'failed']): OutboxEntry[] {
+    const rows = this.statement(
+      `SELECT * FROM outbox WHERE account_id = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ).all(accountId, JSON.stringify(states)) as OutboxRow[];
+    return rows.map(outboxFromRow);
+  }
+
+  updateOutbox(
+    entryId: number,
+    changes: { state?: OutboxState; attempts?: number; nextAttemptAt?: string | null; lastError?: string | null; sentAt?: string | null },
+  ): void {
+    const entry = this.getOutboxEntry(entryId);
+    if (!entry) throw notFound('The outbox entry');
+    this.statement(
+      'UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ?, sent_at = ? WHERE id = ?',
+    ).run(
+      changes.state ?? entry.state,
+      changes.attempts ?? entry.attempts,
+      changes.nextAttemptAt !== undefined ? changes.nextAttemptAt : entry.nextAttemptAt,
+      changes.lastError !== undefined ? changes.lastError : entry.lastError,
+      changes.sentAt !== undefined ? changes.sentAt : entry.sentAt,
+      entryId,
+    );
+  }
+
+  removeFromOutbox(entryId: number): void {
+    this.statement('DELETE FROM outbox WHERE id = ?').run(entryId);
+  }
+
+  getSyncState(accountId: string, key: string): unknown {
+    const row = this.statement('SELECT value FROM sync_state WHERE account_id = ? AND key = ?').get(accountId, key) as
+      | { value: string }
+      | undefined;
+    return row ? safeJson(row.value) : null;
+  }
+
+  setSyncState(accountId: string, key: string, value: unknown): void {
+    this.statement(
+      `INSERT INTO sync_state (account_id, key, value, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ).run(accountId, key, JSON.stringify(value ?? null), nowIso());
+  }
+
+  getSetting(key: string): unknown {
+    const row = this.statement('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? safeJson(row.value) : null;
+  }
+
+  setSetting(key: string, value: unknown): void {
+    this.statement(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ).run(key, JSON.stringify(value ?? null));
+  }
+
+  // ---------------------------------------------------------------- reconcile and rebuild
+
+  /**
+   * Brings the index in line with the Maildir (run at every open). Sweeps tmp/, restores
+   * accounts and folders from their sidecars, re-points rows at renamed files, drops rows whose
+   * file is gone (or makes them header-only when the server still has the message), and indexes
+   * files the index does not know. On an empty index this is the full rebuild.
+   */
+  async reconcile(): Promise<ReconcileReport> {
+    const report: ReconcileReport = {
+      sweptTmpFiles: 0,
+      indexedFiles: 0,
+      renamedFiles: 0,
+      relinkedRows: 0,
+      headerOnlyRows: 0,
+      removedRows: 0,
+      accountsRestored: 0,
+      foldersRestored: 0,
+      popUidlsRestored: 0,
+    };
+    await mkdir(this.mailRoot, { recursive: true, mode: 0o700 });
+    const files = new Map<string, FoundFile>();
+    const touched = new Map<string, Set<string>>();
+    const touch = (accountId: string, folderId: string): void => {
+      const folders = touched.get(accountId) ?? new Set<string>();
+      folders.add(folderId);
+      touched.set(accountId, folders);
+    };
+
+    for (const accountEntry of await readdir(this.mailRoot, { withFileTypes: true })) {
+      if (!accountEntry.isDirectory() || !SAFE_ID.test(accountEntry.name)) continue;
+      const accountId = accountEntry.name;
+      const accountDirectory = this.accountDir(accountId);
+      if (!this.statement('SELECT 1 FROM accounts WHERE id = ?').get(accountId)) {
+        const account = await readAccountSidecar(accountDirectory);
+        if (!account || account.id !== accountId) continue;
+        const { id: _id, createdAt: _createdAt, ...settings } = account;
+        this.statement('INSERT INTO accounts (id, settings, mode, created_at) VALUES (?, ?, ?, ?)').run(
+          account.id,
+          JSON.stringify(settings),
+          account.mode,
+          account.createdAt,
+        );
+        report.accountsRestored += 1;
+      }
+      for (const folderEntry of await readdir(accountDirectory, { withFileTypes: true })) {
+        if (!folderEntry.isDirectory()) continue;
+        const folderDirectory = join(accountDirectory, folderEntry.name);
+        if (folderEntry.name.startsWith(TRASH_PREFIX)) {
+          // A folder deletion interrupted after its rename: finish it.
+          await rm(folderDirectory, { recursive: true, force: true });
+          continue;
+        }
+        const sidecar = await readFolderSidecar(folderDirectory);
+        if (!sidecar || sidecar.id !== folderEntry.name || sidecar.accountId !== accountId) continue;
+        let folder = this.getFolder(sidecar.id);
+        if (!folder) {
+          folder = this.restoreFolder(sidecar);
+          if (!folder) continue;
+          report.foldersRestored += 1;
+        }
+        report.sweptTmpFiles += await sweepTmp(folderDirectory);
+        await ensureMaildir(folderDirectory);
+        report.renamedFiles += await this.collectFiles(folder, folderDirectory, files);
+      }
+    }
+
+    // Rows that point at a file: re-point, demote or remove.
+    const rows = this.statement('SELECT * FROM messages WHERE local_path IS NOT NULL').all() as MessageRow[];
+    for (const row of rows) {
+      const found = files.get(row.id);
+      files.delete(row.id);
+      const expected = found ? this.relativeToProfile(join(found.folderDir, 'cur', found.fileName)) : null;
+      if (found && expected === row.local_path && found.folder.id === row.folder_id) continue;
+      touch(row.account_id, row.folder_id);
+      if (found && expected !== null) {
+        const name = parseMaildirName(found.fileName);
+        if (!name) continue;
+        const keywords = parseStrings(row.flags_json).filter((flag) => !isMaildirFlag(flag));
+        const flags = normalizeFlags([...name.flags, ...keywords]);
+        const hasIdentity = name.imap !== null || name.popUidl !== null;
+        this.statement(
+          `UPDATE messages SET folder_id = ?, account_id = ?, local_path = ?, flags_json = ?, seen = ?,
+           remote_uidvalidity = ?, remote_uid = ?, pop_uidl = coalesce(?, pop_uidl), on_server = ? WHERE id = ?`,
+        ).run(
+          found.folder.id,
+          found.folder.accountId,
+          expected,
+          JSON.stringify(flags),
+          isSeen(flags) ? 1 : 0,
+          name.imap?.uidvalidity ?? null,
+          name.imap?.uid ?? null,
+          name.popUidl,
+          hasIdentity ? 1 : row.on_server,
+          row.id,
+        );
+        touch(found.folder.accountId, found.folder.id);
+        report.relinkedRows += 1;
+      } else if (row.on_server === 1) {
+        this.statement('UPDATE messages SET local_path = NULL, sha256 = NULL WHERE id = ?').run(row.id);
+        report.headerOnlyRows += 1;
+      } else {
+        this.statement('DELETE FROM messages WHERE id = ?').run(row.id);
+        report.removedRows += 1;
+      }
+    }
+
+    // Files the index does not know (a crash between rename and commit, or a fresh index).
+    const unknown = [...files.values()];
+    for (let start = 0; start < unknown.length; start += INDEXING_BATCH_ROWS) {
+      const batch = unknown.slice(start, start + INDEXING_BATCH_ROWS);
+      const prepared: Array<{ values: RowValues; parsed: ParsedMessage } | null> = [];
+      for (let offset = 0; offset < batch.length; offset += INDEXING_CONCURRENCY) {
+        prepared.push(
+          ...(await Promise.all(batch.slice(offset, offset + INDEXING_CONCURRENCY).map((file) => this.prepareFile(file)))),
+        );
+      }
+      this.index.transaction(() => {
+        for (const entry of prepared) {
+          if (!entry) continue;
+          this.insertRow(entry.values, entry.parsed.bodyText, entry.parsed.envelope);
+          if (entry.values.pop_uidl !== null && entry.values.on_server === 1) {
+            this.recordPopUidl(
+              entry.values.account_id,
+              entry.values.pop_uidl,
+              isoOrNull(entry.values.downloaded_at) ?? nowIso(),
+            );
+          }
+          touch(entry.values.account_id, entry.values.folder_id);
+          report.indexedFiles += 1;
+        }
+      });
+    }
+
+    report.popUidlsRestored += await this.applyPopJournals();
+
+    for (const [accountId, folders] of touched) this.emitMessages(accountId, folders);
+    return report;
+  }
+
+  private restoreFolder(sidecar: FolderSidecar): FolderRecord | null {
+    if (this.findFolder(sidecar.accountId, sidecar.kind, sidecar.path)) return null;
+    this.statement(
+      `INSERT INTO folders (id, account_id, kind, path, name, delimiter, role, subscribed, keep_offline)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      sidecar.id,
+      sidecar.accountId,
+      sidecar.kind,
+      sidecar.path,
+      sidecar.name,
+      sidecar.delimiter,
+      sidecar.role,
+      sidecar.subscribed ? 1 : 0,
+      sidecar.keepOffline ? 1 : 0,
+    );
+    return this.getFolder(sidecar.id);
+  }
+
+  /**
+   * Lists cur/ and new/ of a folder into `files` by message id. Files in new/, in another tool's
+   * name format, or whose id is already taken are renamed into cur/ with a name of ours.
+   * Returns how many were renamed.
+   */
+  private async collectFiles(folder: FolderRecord, folderDirectory: string, files: Map<string, FoundFile>): Promise<number> {
+    let renamed = 0;
+    for (const sub of ['cur', 'new'] as const) {
+      const directory = join(folderDirectory, sub);
+      for (const fileName of await readdir(directory)) {
+        if (fileName.startsWith('.')) continue;
+        const path = join(directory, fileName);
+        let details;
+        try {
+          details = await stat(path);
+        } catch {
+          continue;
+        }
+        if (!details.isFile()) continue;
+        const parsed = parseMaildirName(fileName);
+        if (parsed && sub === 'cur' && !files.has(parsed.id) && parsed.size === details.size) {
+          files.set(parsed.id, { folder, folderDir: folderDirectory, fileName });
+          continue;
+        }
+        const colon = fileName.indexOf(':');
+        const foreignInfo = colon !== -1 && fileName.slice(colon + 1).startsWith('2,') ? fileName.slice(colon + 3) : '';
+        const leadingTime = Number(fileName.split('.')[0]);
+        const id = parsed && !files.has(parsed.id) ? parsed.id : newMessageId();
+        const newName = formatMaildirName({
+          time: parsed?.time ?? (Number.isSafeInteger(leadingTime) ? leadingTime : Math.floor(details.mtimeMs / 1000)),
+          id,
+          host: parsed?.host ?? this.host,
+          size: details.size,
+          imap: parsed?.imap ?? null,
+          popUidl: parsed?.popUidl ?? null,
+          flags: parsed ? parsed.flags : infoToFlags(foreignInfo),
+        });
+        await rename(path, join(folderDirectory, 'cur', newName));
+        await syncDirectory(join(folderDirectory, 'cur'));
+        if (sub === 'new') await syncDirectory(directory);
+        files.set(id, { folder, folderDir: folderDirectory, fileName: newName });
+        renamed += 1;
+      }
+    }
+    return renamed;
+  }
+
+  /** Parses one found file into a row; a file that cannot be read is left for the next open. */
+  private async prepareFile(file: FoundFile): Promise<{ values: RowValues; parsed: ParsedMessage } | null> {
+    const name = parseMaildirName(file.fileName);
+    if (!name) return null;
+    const path = join(file.folderDir, 'cur', file.fileName);
+    let sha256: string;
+    let receivedAt: number;
+    try {
+      sha256 = await hashFile(path);
+      receivedAt = await this.receivedTime(path);
+    } catch {
+      return null;
+    }
+    const parsed = await parseMessage({ path });
+    const flags = normalizeFlags(name.flags);
+    const onServer = name.imap !== null || name.popUidl !== null;
+    const values = this.fullRowValues(
+      name.id,
+      file.folder,
+      { size: name.size, sha256, time: name.time, path },
+      parsed,
+      {
+        flags,
+        imap: name.imap,
+        popUidl: name.popUidl,
+        onServer,
+        receivedAt,
+        serverConfirmedAt: null,
+      },
+    );
+    return { values, parsed };
+  }
+
+  /** Replays every account's POP3 UIDL journal into pop_uidl_state. Returns rows added. */
+  private async applyPopJournals(): Promise<number> {
+    let added = 0;
+    const accounts = this.statement('SELECT id FROM accounts').all() as Array<{ id: string }>;
+    for (const { id } of accounts) {
+      const entries = await readPopJournal(this.accountDir(id));
+      if (entries.length === 0) continue;
+      this.index.transaction(() => {
+        for (const entry of entries) {
+          const result = this.statement(
+            'INSERT OR IGNORE INTO pop_uidl_state (account_id, uidl, downloaded_at) VALUES (?, ?, ?)',
+          ).run(id, entry.uidl, entry.at);
+          added += result.changes;
+          if (entry.kind === 'gone') {
+            this.statement(
+              'UPDATE pop_uidl_state SET deleted_on_server_at = coalesce(deleted_on_server_at, ?) WHERE account_id = ? AND uidl = ?',
+            ).run(entry.at, id, entry.uidl);
+          }
+        }
+      });
+    }
+    return added;
+  }
+
+  /**
+   * Throws the index away and rebuilds it from the Maildir: the same messages, flags, identities
+   * and search results. What only the index held is lost: the offline queue, the outbox state,
+   * folder sync state (the next sync starts over) and header-only rows (the next sync fetches
+   * them again).
+   */
+  async rebuildFromMaildir(): Promise<ReconcileReport> {
+    const file = join(this.profileDir, INDEX_FILE);
+    this.statements.clear();
+    this.index.close();
+    for (const suffix of ['', '-wal', '-shm']) await rm(file + suffix, { force: true });
+    this.index = openIndexDatabase(file);
+    const report = await this.reconcile();
+    this.emit({ kind: 'accounts' });
+    return report;
+  }
+}
+
+interface ActionRow {
+  id: number;
+  account_id: string;
+  kind: string;
+  payload: string;
+  state: ActionState;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  last_error: string | null;
+}
+
+function actionFromRow(row: ActionRow): QueuedAction {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    kind: row.kind,
+    payload: safeJson(row.payload),
+    state: row.state,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastError: row.last_error,
+  };
+}
+
+interface OutboxRow {
+  id: number;
+  account_id: string;
+  message_id: string;
+  envelope_from: string;
+  envelope_to: string;
+  state: OutboxState;
+  attempts: number;
+  created_at: string;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+}
+
+function outboxFromRow(row: OutboxRow): OutboxEntry {
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    messageId: row.message_id,
+    envelopeFrom: row.envelope_from,
+    envelopeTo: parseStrings(row.envelope_to),
+    state: row.state,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    sentAt: row.sent_at,
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of openStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Opens the store of a profile: creates the layout when new, opens (or re-creates) the index,
+ * sweeps tmp/ and reconciles the index with the Maildir (a full rebuild when the index is new).
+ */
+export async function openMessageStore(options: MessageStoreOptions): Promise<MessageStore> {
+  await mkdir(join(options.profileDir, MAIL_DIRECTORY), { recursive: true, mode: 0o700 });
+  const store = new MessageStore(options, openIndexDatabase(join(options.profileDir, INDEX_FILE)));
+  try {
+    store.lastReconcile = await store.reconcile();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return store;
+}
+
+export type { FolderRecord, MessageRecord };

@@ -1,0 +1,169 @@
+/**
+ * The index schema, as numbered migrations. The index is a cache of facts (DESIGN.md): the
+ * Maildir plus the server are the truth, so a migration may always fall back to a rebuild. Each
+ * migration runs in its own transaction and bumps `PRAGMA user_version` to its number; never
+ * edit a released migration, add the next number.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+const INITIAL_SCHEMA = `
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,                 -- AccountSettings as JSON; never a secret
+  mode TEXT NOT NULL CHECK (mode IN ('imap', 'pop3')),
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE folders (
+  id TEXT PRIMARY KEY,                    -- also the Maildir directory name
+  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL CHECK (kind IN ('server', 'local')),
+  path TEXT NOT NULL,                     -- full server path (IMAP) or local path
+  name TEXT NOT NULL,
+  delimiter TEXT NOT NULL DEFAULT '/',
+  role TEXT,
+  subscribed INTEGER NOT NULL DEFAULT 1,
+  keep_offline INTEGER NOT NULL DEFAULT 0,
+  uidvalidity INTEGER,                    -- RFC 3501 §2.3.1.1
+  uidnext INTEGER,
+  highestmodseq TEXT,                     -- RFC 7162, 63-bit: kept as decimal text
+  last_sync_at TEXT,
+  UNIQUE (account_id, kind, path)
+);
+
+CREATE TABLE messages (
+  row_id INTEGER PRIMARY KEY,             -- also the rowid of messages_fts
+  id TEXT NOT NULL UNIQUE,                -- 32 hex digits; part of the Maildir file name
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  folder_id TEXT NOT NULL REFERENCES folders (id),
+  remote_uidvalidity INTEGER,
+  remote_uid INTEGER,
+  pop_uidl TEXT,
+  message_id TEXT,
+  thread_id TEXT,
+  in_reply_to TEXT,
+  references_json TEXT NOT NULL DEFAULT '[]',
+  subject TEXT NOT NULL DEFAULT '',
+  subject_sort TEXT NOT NULL DEFAULT '',
+  from_name TEXT NOT NULL DEFAULT '',
+  from_address TEXT NOT NULL DEFAULT '',
+  from_sort TEXT NOT NULL DEFAULT '',
+  to_json TEXT NOT NULL DEFAULT '[]',
+  cc_json TEXT NOT NULL DEFAULT '[]',
+  bcc_json TEXT NOT NULL DEFAULT '[]',
+  reply_to_json TEXT NOT NULL DEFAULT '[]',
+  date INTEGER,                           -- ms since epoch, from the Date header
+  received_at INTEGER,                    -- ms, IMAP INTERNALDATE (the file's mtime)
+  downloaded_at INTEGER,                  -- ms, when the bytes were stored here
+  sort_date INTEGER NOT NULL,             -- date, else received_at, else downloaded_at
+  size INTEGER NOT NULL,
+  flags_json TEXT NOT NULL DEFAULT '[]',
+  seen INTEGER NOT NULL DEFAULT 0,
+  sha256 TEXT,
+  local_path TEXT,                        -- relative to the profile; NULL: only headers are here
+  on_server INTEGER NOT NULL DEFAULT 0,
+  server_confirmed_at TEXT,
+  has_attachments INTEGER NOT NULL DEFAULT 0,
+  preview TEXT NOT NULL DEFAULT '',
+  parse_warning TEXT,
+  residency TEXT GENERATED ALWAYS AS (
+    CASE WHEN local_path IS NULL THEN 'server' WHEN on_server = 1 THEN 'both' ELSE 'local' END
+  ) VIRTUAL,
+  -- A row always stands for bytes somewhere: here, on the server, or both.
+  CHECK (local_path IS NOT NULL OR on_server = 1),
+  CHECK ((remote_uid IS NULL) = (remote_uidvalidity IS NULL))
+);
+
+CREATE UNIQUE INDEX messages_imap_identity ON messages (folder_id, remote_uidvalidity, remote_uid)
+  WHERE remote_uid IS NOT NULL;
+CREATE INDEX messages_pop_uidl ON messages (account_id, pop_uidl) WHERE pop_uidl IS NOT NULL;
+CREATE INDEX messages_message_id ON messages (account_id, message_id);
+CREATE INDEX messages_thread ON messages (account_id, thread_id);
+CREATE INDEX messages_folder_date ON messages (folder_id, sort_date, row_id);
+CREATE INDEX messages_folder_from ON messages (folder_id, from_sort, sort_date, row_id);
+CREATE INDEX messages_folder_subject ON messages (folder_id, subject_sort, sort_date, row_id);
+CREATE INDEX messages_folder_residency ON messages (folder_id, residency, sort_date, row_id);
+CREATE INDEX messages_folder_seen ON messages (folder_id, seen);
+
+-- Subject, addresses and decoded body text (HTML stripped). Contentless: the text is not stored
+-- twice; rows are found by rowid = messages.row_id.
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+  subject, addresses, body,
+  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  DELETE FROM messages_fts WHERE rowid = old.row_id;
+END;
+
+-- Every UIDL ever downloaded (RFC 1939 §7), also after the local copy is deleted, so that
+-- nothing is downloaded twice. deleted_on_server_at: when our DELE of it was committed (QUIT).
+CREATE TABLE pop_uidl_state (
+  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  uidl TEXT NOT NULL,
+  downloaded_at TEXT NOT NULL,
+  deleted_on_server_at TEXT,
+  PRIMARY KEY (account_id, uidl)
+) WITHOUT ROWID;
+
+-- Server operations made offline or not yet replayed, in order (DESIGN.md: offline queue).
+CREATE TABLE action_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,                  -- JSON
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'failed', 'done')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX action_queue_by_account ON action_queue (account_id, state, id);
+
+-- Messages waiting to be sent; the bytes are a stored message (normally in the Outbox folder).
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  message_id TEXT NOT NULL UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
+  envelope_from TEXT NOT NULL,
+  envelope_to TEXT NOT NULL,              -- JSON array of addresses (RFC 5321 RCPT TO)
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  next_attempt_at TEXT,
+  last_error TEXT,
+  sent_at TEXT
+);
+CREATE INDEX outbox_by_account ON outbox (account_id, state, id);
+
+CREATE TABLE sync_state (
+  account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,                    -- JSON
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (account_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL                     -- JSON
+) WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    up(db) {
+      db.exec(INITIAL_SCHEMA);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
