@@ -142,12 +142,11 @@ ${mailboxes.join('\n')}
 }
 
 mail_plugins = $mail_plugins quota
-# RFC 1939 section 8: one POP3 session at a time per maildrop; a second gets [IN-USE] (RFC 2449 section 8.1.1).
-# Dovecot uses a lock of its own for this, so IMAP sessions and deliveries go on meanwhile. A second POP3
-# session waits for the lock this long before [IN-USE], instead of about 10 s.
+# RFC 1939 section 4: one POP3 session at a time per maildrop; a second one gets [IN-USE] (RFC 2449
+# section 8.1.1), after Dovecot has waited 10 s for the lock (fixed in its code). Dovecot takes a lock
+# file of its own for this, so IMAP sessions, deliveries and doveadm go on meanwhile.
 protocol pop3 {
   pop3_lock_session = yes
-  mail_max_lock_timeout = 1s
 }
 protocol imap {
   mail_plugins = $mail_plugins imap_quota

@@ -261,9 +261,9 @@ const ROW_COLUMNS: ReadonlyArray<keyof RowValues> = [
 const INSERT_ROW_SQL = `INSERT INTO messages (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((column) => `@${column}`).join(', ')})`;
 
 const SORT_ORDER: Record<SortKey, (direction: 'ASC' | 'DESC') => string> = {
-  date: (direction) => `sort_date ${direction}, row_id ${direction}`,
-  from: (direction) => `from_sort ${direction}, sort_date ${direction}, row_id ${direction}`,
-  subject: (direction) => `subject_sort ${direction}, sort_date ${direction}, row_id ${direction}`,
+  date: (direction) => `sort_date ${direction}, id ${direction}`,
+  from: (direction) => `from_sort ${direction}, sort_date ${direction}, id ${direction}`,
+  subject: (direction) => `subject_sort ${direction}, sort_date ${direction}, id ${direction}`,
 };
 
 const RESIDENCIES: readonly Residency[] = ['server', 'local', 'both'];
@@ -794,7 +794,7 @@ export class MessageStore {
     const rows = this.statement(
       `SELECT m.* FROM messages_fts f JOIN messages m ON m.row_id = f.rowid
        WHERE messages_fts MATCH ? ${filters.map((filter) => `AND ${filter}`).join(' ')}
-       ORDER BY f.rank, m.sort_date DESC LIMIT ?`,
+       ORDER BY f.rank, m.sort_date DESC, m.id LIMIT ?`,
     ).all(...parameters, limit) as MessageRow[];
     return rows.map(rowToSummary);
   }
@@ -1323,16 +1323,15 @@ export class MessageStore {
    */
   async markPopDeletedOnServer(accountId: string, uidls: readonly string[], at: string = nowIso()): Promise<void> {
     if (uidls.length === 0) return;
-    const withoutRow: string[] = [];
     const rowIds: string[] = [];
     for (const uidl of uidls) {
       const record = this.findByPopUidl(accountId, uidl);
       if (record) rowIds.push(record.id);
-      else withoutRow.push(uidl);
     }
+    // Journaled so that a rebuild still knows these UIDLs (and that they are gone).
     await appendPopJournal(
       this.accountDir(accountId),
-      withoutRow.map((uidl) => ({ kind: 'gone' as const, uidl, at })),
+      uidls.map((uidl) => ({ kind: 'gone' as const, uidl, at })),
     );
     this.index.transaction(() => {
       for (const uidl of uidls) {

@@ -39,7 +39,8 @@ CREATE TABLE folders (
 
 CREATE TABLE messages (
   row_id INTEGER PRIMARY KEY,             -- also the rowid of messages_fts
-  id TEXT NOT NULL UNIQUE,                -- 32 hex digits; part of the Maildir file name
+  id TEXT NOT NULL UNIQUE,                -- 32 hex digits; part of the Maildir file name; the
+                                          -- last sort key, so equal dates keep their order on rebuild
   account_id TEXT NOT NULL REFERENCES accounts (id),
   folder_id TEXT NOT NULL REFERENCES folders (id),
   remote_uidvalidity INTEGER,
@@ -85,10 +86,10 @@ CREATE UNIQUE INDEX messages_imap_identity ON messages (folder_id, remote_uidval
 CREATE INDEX messages_pop_uidl ON messages (account_id, pop_uidl) WHERE pop_uidl IS NOT NULL;
 CREATE INDEX messages_message_id ON messages (account_id, message_id);
 CREATE INDEX messages_thread ON messages (account_id, thread_id);
-CREATE INDEX messages_folder_date ON messages (folder_id, sort_date, row_id);
-CREATE INDEX messages_folder_from ON messages (folder_id, from_sort, sort_date, row_id);
-CREATE INDEX messages_folder_subject ON messages (folder_id, subject_sort, sort_date, row_id);
-CREATE INDEX messages_folder_residency ON messages (folder_id, residency, sort_date, row_id);
+CREATE INDEX messages_folder_date ON messages (folder_id, sort_date, id);
+CREATE INDEX messages_folder_from ON messages (folder_id, from_sort, sort_date, id);
+CREATE INDEX messages_folder_subject ON messages (folder_id, subject_sort, sort_date, id);
+CREATE INDEX messages_folder_residency ON messages (folder_id, residency, sort_date, id);
 CREATE INDEX messages_folder_seen ON messages (folder_id, seen);
 
 -- Subject, addresses and decoded body text (HTML stripped). Contentless: the text is not stored

@@ -63,3 +63,14 @@ export function buildMessage(fields: MessageFields): Buffer {
   headers.push('Content-Type: text/plain; charset=utf-8');
   return Buffer.from(`${headers.join('\r\n')}\r\n\r\n${fields.body ?? 'Just a test.'}\r\n`);
 }
+
+/** The two messages of the crash tests: a small one stored first, then a 3 MB one (POP3). */
+export function crashTestMessages(): { first: Buffer; second: Buffer } {
+  const first = buildMessage({ subject: 'stored before the crash', messageId: '<first@crash.test>' });
+  const line = `${'0123456789'.repeat(7)}\r\n`;
+  const second = Buffer.concat([
+    buildMessage({ subject: 'stored during the crash', messageId: '<second@crash.test>', body: 'start' }),
+    Buffer.from(line.repeat(Math.ceil((3 * 1024 * 1024) / line.length))),
+  ]);
+  return { first, second };
+}

@@ -19,6 +19,8 @@ interface ImapflowErrorShape {
   /** A parsed response (when thrown by a command) or, after imapflow's enhancement, its text. */
   response?: unknown;
   reason?: unknown;
+  /** Set by imapflow when SELECT failed and LIST confirmed the folder does not exist. */
+  mailboxMissing?: unknown;
 }
 
 const TIMEOUT_CODES: ReadonlySet<string> = new Set([
@@ -167,6 +169,9 @@ export function toImapError(error: unknown, context: ErrorContext): MailError {
       `The connection to ${where} was closed${reason ? ` by the server (“${reason}”)` : ''}. Try again.`,
       details,
     );
+  }
+  if (code === 'NotFound' || shape.mailboxMissing === true) {
+    return serverRefusal('NONEXISTENT', serverTextOf(error), context);
   }
   if (shape.responseStatus === 'NO' || shape.responseStatus === 'BAD') {
     return serverRefusal(responseCodeOf(error), serverTextOf(error), context);

@@ -173,7 +173,8 @@ function toRemoteFolder(entry: ListResponse): RemoteFolder {
     parentPath: entry.parentPath ? entry.parentPath : null,
     role,
     roleSource,
-    subscribed: entry.subscribed,
+    // imapflow leaves the property unset (not false) for an unsubscribed folder.
+    subscribed: entry.subscribed === true,
     selectable: !lowerAttributes.includes('\\noselect') && !lowerAttributes.includes('\\nonexistent'),
     attributes,
   };

@@ -247,14 +247,8 @@ export class Pop3Client implements Pop3Mailbox {
       await client.open();
       await client.refreshCapabilities();
       if (options.security === 'starttls') {
-        if (!client.currentCapabilities.stls) {
-          throw new MailError(
-            'STARTTLS_UNAVAILABLE',
-            `${options.host}:${options.port} does not offer STARTTLS (STLS), so the password would travel ` +
-              'unencrypted. Nothing was sent. Use the server’s TLS port (usually 995) instead.',
-            { host: options.host, port: options.port },
-          );
-        }
+        // A server without CAPA (plain RFC 1939) may still know STLS: then asking is the only way to find out.
+        if (client.currentCapabilities.known && !client.currentCapabilities.stls) throw client.startTlsUnavailable();
         await client.startTls();
         // RFC 2595 §4: what was learned before TLS may have been forged; ask again.
         await client.refreshCapabilities();
@@ -366,9 +360,19 @@ export class Pop3Client implements Pop3Mailbox {
     return { ...this.target, pinnedFingerprint: this.options.pinnedFingerprint };
   }
 
+  private startTlsUnavailable(): MailError {
+    return new MailError(
+      'STARTTLS_UNAVAILABLE',
+      `${this.describeTarget()} does not offer STARTTLS (STLS), so the password would travel unencrypted. ` +
+        'Nothing was sent. Use the server’s TLS port (usually 995) instead.',
+      { ...this.target },
+    );
+  }
+
   /** RFC 2595 §4: STLS, then a TLS handshake on the same connection. */
   private async startTls(): Promise<void> {
-    await this.expectOk(await this.command('STLS', 'STLS', 'single-line'), 'STLS');
+    const status = await this.command('STLS', 'STLS', 'single-line');
+    if (status.kind !== 'ok') throw this.startTlsUnavailable();
     const plain = this.socket as Socket;
     // From now on the TLS socket reports the session's data and end; errors of the TCP socket
     // underneath still fail the session (onError stays attached to it).

@@ -75,7 +75,10 @@ describe('POP3 errors: authentication and the mailbox', () => {
     await putMessage(server, user, Buffer.from('Subject: locked\r\n\r\nbody\r\n'));
     const first = await openPop3Mailbox(options(user));
     cleanUps.push(() => first.quit());
-    const error = await failure('MAILBOX_IN_USE', () => openPop3Mailbox(options(user)));
+    // Dovecot waits 10 s for the lock before answering [IN-USE]; the client must outwait it.
+    const error = await failure('MAILBOX_IN_USE', () =>
+      openPop3Mailbox(options(user, { timeouts: { commandMs: 20_000 } })),
+    );
     expect(error.message).toMatch(/Another program is using this mailbox/);
     expect(error.details.serverText).toMatch(/IN-USE/);
   });
@@ -149,6 +152,17 @@ describe('POP3 errors: transport security', () => {
     expect(sent).toContain('CAPA');
     expect(sent).not.toMatch(/USER|PASS|AUTH|APOP/);
     expect(sent).not.toContain(user.password);
+  });
+
+  it('a server without CAPA is asked for STLS; refusing it → STARTTLS_UNAVAILABLE, still no credentials', async () => {
+    const scriptedServer = await startScriptedServer(
+      scripted('+OK old server\r\n', { CAPA: '-ERR unknown command\r\n', STLS: '-ERR unknown command\r\n' }),
+    );
+    cleanUps.push(() => scriptedServer.close());
+    await failure('STARTTLS_UNAVAILABLE', () =>
+      openPop3Mailbox(options(nobody, { host: scriptedServer.host, port: scriptedServer.port, security: 'starttls' })),
+    );
+    expect(scriptedServer.receivedLines).toEqual(['CAPA', 'STLS']);
   });
 
   it('security none without permission → PLAINTEXT_REFUSED before connecting', async () => {
