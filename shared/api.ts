@@ -13,6 +13,7 @@ import type {
   LeaveOnServer,
   ProtocolMode,
   ResidencyTotals,
+  ServerEndpoint,
   AccountView,
   ConnectivityState,
   FolderView,
@@ -123,8 +124,23 @@ export interface ResidencyReport {
 
 /** A proposed change whose consequences the what-if plan lists before anything happens. */
 export type ProposedChange =
-  | { kind: 'switch-mode'; to: 'pop3'; leaveOnServer: LeaveOnServer; allFolders?: boolean }
-  | { kind: 'switch-mode'; to: 'imap'; uploadLocalTo: string | null }
+  | {
+      kind: 'switch-mode';
+      to: 'pop3';
+      leaveOnServer: LeaveOnServer;
+      /** Also download the bodies of every server folder, not just INBOX (POP3 reaches INBOX only). */
+      allFolders?: boolean;
+      /** The POP3 server; default: the account's saved one, else the IMAP host on port 995 (TLS). */
+      server?: ServerEndpoint | null;
+    }
+  | {
+      kind: 'switch-mode';
+      to: 'imap';
+      /** Server folder path that receives the mail that is only on this computer; null keeps it local. */
+      uploadLocalTo: string | null;
+      /** The IMAP server; default: the account's saved one, else the POP3 host on port 993 (TLS). */
+      server?: ServerEndpoint | null;
+    }
   | { kind: 'leave-on-server'; leaveOnServer: LeaveOnServer }
   | { kind: 'keep-offline'; folderId: string; keep: boolean };
 

@@ -3,7 +3,7 @@
  * the renderer from app://whereabouts, and serves the mail service over the preload's one IPC
  * channel. The security decisions live in small pure modules beside this file.
  */
-import { app, BrowserWindow, ipcMain, Menu, protocol, screen, session, shell, type WebContents } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, protocol, safeStorage, screen, session, shell, type WebContents } from 'electron';
 import path from 'node:path';
 import { serve } from '../../shared/rpc';
 import { currentProfileEnvironment, parseLaunchOptions } from '../profile';
@@ -111,7 +111,21 @@ async function start(): Promise<void> {
   );
   app.setAboutPanelOptions({ applicationName: 'Whereabouts', applicationVersion: app.getVersion() });
   hardenSession();
-  service = await createMailService({ profileDir: options.profileDir, shell: 'electron' });
+  service = await createMailService({
+    profileDir: options.profileDir,
+    shell: 'electron',
+    watch: true,
+    // Passwords are sealed by the OS keychain (Keychain, DPAPI, libsecret) where it is available;
+    // base64 because safeStorage takes strings and the round trip must be exact for any bytes.
+    ...(safeStorage.isEncryptionAvailable()
+      ? {
+          cipher: {
+            encrypt: (plain: Buffer) => safeStorage.encryptString(plain.toString('base64')),
+            decrypt: (blob: Buffer) => Buffer.from(safeStorage.decryptString(blob), 'base64'),
+          },
+        }
+      : {}),
+  });
   const mailService = service;
   mainWindow = await createMainWindow(mailService);
 

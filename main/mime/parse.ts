@@ -15,6 +15,7 @@
  * HTML → text with a linear scanner, and a guarantee: `parseMessage` never throws and always
  * settles within PARSE_TIMEOUT_MS, returning what it could read plus a warning.
  */
+import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { MailParser, type MailParserOptions } from 'mailparser';
@@ -311,26 +312,25 @@ export function envelopeFromRawHeaders(headers: readonly RawHeader[]): Envelope 
   };
 }
 
-function envelopeFromParserHeaders(headers: Map<string, unknown>, raw: Envelope): Envelope {
+function envelopeFromParserHeaders(headers: Map<string, unknown>, raw: readonly RawHeader[]): Envelope {
   const subject = stringFrom(headers.get('subject'));
   const from = addressesFrom(headers.get('from'));
-  const messageId = parseMessageIds(stringFrom(headers.get('message-id')))[0] ?? null;
-  const inReplyTo = parseMessageIds(stringFrom(headers.get('in-reply-to')))[0] ?? null;
   const referencesValue = headers.get('references');
   const references = (Array.isArray(referencesValue) ? referencesValue : [referencesValue])
     .filter((entry): entry is string => typeof entry === 'string')
     .flatMap((entry) => parseMessageIds(entry));
   return {
-    messageId: messageId ?? raw.messageId,
-    inReplyTo: inReplyTo ?? raw.inReplyTo,
-    references: references.length > 0 ? references : raw.references,
-    subject: subject !== null ? collapseWhiteSpace(subject) : raw.subject,
-    from: from[0] ?? raw.from,
-    to: headers.has('to') ? addressesFrom(headers.get('to')) : raw.to,
-    cc: headers.has('cc') ? addressesFrom(headers.get('cc')) : raw.cc,
-    bcc: headers.has('bcc') ? addressesFrom(headers.get('bcc')) : raw.bcc,
-    replyTo: headers.has('reply-to') ? addressesFrom(headers.get('reply-to')) : raw.replyTo,
-    date: raw.date,
+    messageId: parseMessageIds(stringFrom(headers.get('message-id')))[0] ?? null,
+    inReplyTo: parseMessageIds(stringFrom(headers.get('in-reply-to')))[0] ?? null,
+    references,
+    subject: subject !== null ? collapseWhiteSpace(subject) : '',
+    from: from[0] ?? null,
+    to: addressesFrom(headers.get('to')),
+    cc: addressesFrom(headers.get('cc')),
+    bcc: addressesFrom(headers.get('bcc')),
+    replyTo: addressesFrom(headers.get('reply-to')),
+    // mailparser replaces a bad Date with "now"; the index must not depend on when it parsed.
+    date: parseDate(firstHeader(raw, 'date')),
   };
 }
 
@@ -366,12 +366,13 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   const timeoutMs = options.timeoutMs ?? PARSE_TIMEOUT_MS;
   const warnings = new Set<string>();
 
-  let rawEnvelope: Envelope;
+  // The raw header fields: the Date always comes from here, the rest only when the parser fails
+  // (parsing a huge address list twice would double the cost of hostile mail).
+  let rawHeaders: RawHeader[] = [];
   try {
-    rawEnvelope = envelopeFromRawHeaders(readRawHeaders(await readHead(input)));
+    rawHeaders = readRawHeaders(await readHead(input));
   } catch (error) {
     warnings.add(`The headers could not be read: ${describe(error)}`);
-    rawEnvelope = envelopeFromRawHeaders([]);
   }
 
   const limits: ParserLimits = {
@@ -449,6 +450,12 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
       warnings.add(`The message is malformed: ${describe(error)}`);
       settle('error');
     });
+    // MailParser drops an error of its splitter (such as a size limit) that arrives after the
+    // input ended; listen to the splitter itself so the limit shows up as a warning.
+    const splitter = (parser as unknown as { splitter?: unknown }).splitter;
+    if (splitter instanceof EventEmitter) {
+      splitter.on('error', (error: unknown) => warnings.add(`The message is malformed: ${describe(error)}`));
+    }
     parser.on('end', () => settle('end'));
 
     try {
@@ -458,7 +465,11 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
         }
         parser.end(input.subarray(0, maxInputBytes));
       } else {
-        const source = createReadStream(input.path, { start: 0, end: maxInputBytes - 1, highWaterMark: READ_CHUNK_BYTES });
+        const source = createReadStream(input.path, {
+          start: 0,
+          end: maxInputBytes - 1,
+          highWaterMark: READ_CHUNK_BYTES,
+        });
         reading.stream = source;
         source.on('error', (error) => {
           warnings.add(`The stored message could not be read: ${describe(error)}`);
@@ -487,7 +498,10 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   }
 
   const headersSeen: Map<string, unknown> | null = parserHeaders;
-  const envelope = headersSeen ? envelopeFromParserHeaders(headersSeen, rawEnvelope) : rawEnvelope;
+  if (!headersSeen && warnings.size === 0) warnings.add('The message headers could not be parsed.');
+  const envelope = headersSeen
+    ? envelopeFromParserHeaders(headersSeen, rawHeaders)
+    : envelopeFromRawHeaders(rawHeaders);
 
   const state: WalkState = {
     parts: [],

@@ -1,69 +1,316 @@
 /**
  * The one service behind every shell: Electron, the browser-mode bridge and the CLI all
- * construct it here and serve `api` unchanged.
+ * construct it here and serve `api` unchanged. It owns the account configuration, the secrets,
+ * the local store and one sync engine per account; the renderer renders from its events.
  */
-import type { MailApi, MailEvent, MailEvents } from '../../shared/api';
-import { MailError } from '../../shared/errors';
+import { mkdir } from 'node:fs/promises';
+import type { AccountView, MailApi, MailEvent, MailEvents } from '../../shared/api';
+import { MailError, type ErrorPayload } from '../../shared/errors';
+import type { Account, ConnectivityState } from '../../shared/model';
+import { AccountStore } from '../accounts/account-store';
+import { validateAccountSettings } from '../accounts/account-settings';
+import { secretKey, type Cipher, type SecretStore } from '../accounts/secret-store';
+import { openFileSecretStore } from '../accounts/secrets';
+import { openMessageStore, type MessageStore } from '../store/message-store';
+import { createEngine } from '../sync/create-engine';
+import type { AccountEngine, EngineContext } from '../sync/engine';
+import { testConnection } from './connection-test';
+import { createMessageHandlers } from './message-handlers';
+import { Outbox } from './outbox';
+import { createResidencyHandlers } from './residency-handlers';
+import { optionalString, requireObject, requireString } from './validate';
 
 export type ServiceEventListener = <E extends MailEvent>(name: E, payload: MailEvents[E]) => void;
 
 export interface MailService {
   api: MailApi;
   onEvent(listener: ServiceEventListener): () => void;
+  /** For the CLI and tests: the parts the contract does not expose (export, import, seeding). */
+  internals: ServiceInternals;
   close(): Promise<void>;
+}
+
+export interface ServiceInternals {
+  store: MessageStore;
+  accounts: AccountStore;
+  engineFor(accountId: string): AccountEngine;
+  outbox: Outbox;
+  resolveAccount(nameOrId: string): Promise<Account>;
 }
 
 export interface ServiceOptions {
   profileDir: string;
   shell: 'electron' | 'browser' | 'cli';
+  /** The Electron shell passes a cipher backed by safeStorage; plain Node uses the key file. */
+  cipher?: Cipher;
+  /** Start IDLE / interval checks for every account (the UI shells); the CLI syncs on demand. */
+  watch?: boolean;
 }
 
-const VERSION = '0.1.0';
+export const APP_VERSION = '0.1.0';
+
+/** Residency updates are coalesced so a 10,000-message sync does not flood the renderer. */
+const RESIDENCY_EVENT_INTERVAL_MS = 500;
+
+interface AccountStatus {
+  state: ConnectivityState;
+  error: ErrorPayload | null;
+  lastSyncAt: string | null;
+}
 
 export async function createMailService(options: ServiceOptions): Promise<MailService> {
+  await mkdir(options.profileDir, { recursive: true, mode: 0o700 });
+  const accounts = new AccountStore(options.profileDir);
+  const secrets: SecretStore = await openFileSecretStore(options.profileDir, options.cipher);
+  const store = await openMessageStore({ profileDir: options.profileDir });
   const listeners = new Set<ServiceEventListener>();
-  const notYet = async (): Promise<never> => {
-    throw new MailError('INTERNAL', 'This part of Whereabouts is still being connected.');
+  const engines = new Map<string, AccountEngine>();
+  const statuses = new Map<string, AccountStatus>();
+  let closed = false;
+
+  const emit: EngineContext['emit'] = (name, payload) => {
+    for (const listener of listeners) listener(name, payload);
   };
+
+  let pendingResidency = new Set<string>();
+  let residencyTimer: NodeJS.Timeout | null = null;
+  const residencyChanged = (accountId: string): void => {
+    pendingResidency.add(accountId);
+    if (residencyTimer) return;
+    residencyTimer = setTimeout(() => {
+      residencyTimer = null;
+      const accountIds = [...pendingResidency];
+      pendingResidency = new Set();
+      emit('residencyChanged', { accountIds });
+    }, RESIDENCY_EVENT_INTERVAL_MS);
+  };
+
+  const unsubscribeStore = store.onChange((change) => {
+    if (change.kind === 'accounts') return;
+    if (change.kind === 'folders') emit('foldersChanged', { accountId: change.accountId });
+    else emit('messagesChanged', { accountId: change.accountId, folderIds: change.folderIds });
+    residencyChanged(change.accountId);
+  });
+
+  const statusOf = (accountId: string): AccountStatus =>
+    statuses.get(accountId) ?? { state: 'offline', error: null, lastSyncAt: null };
+
+  const toView = (account: Account): AccountView => {
+    const status = statusOf(account.id);
+    return { ...account, connectivity: status.state, lastError: status.error, lastSyncAt: status.lastSyncAt };
+  };
+
+  const listAccountViews = async (): Promise<AccountView[]> => (await accounts.list()).map(toView);
+
+  const announceAccounts = async (): Promise<void> => {
+    emit('accountsChanged', { accounts: await listAccountViews() });
+  };
+
+  const accountCache = new Map<string, Account>();
+  const refreshAccountCache = async (): Promise<void> => {
+    accountCache.clear();
+    for (const account of await accounts.list()) accountCache.set(account.id, account);
+  };
+  await refreshAccountCache();
+
+  const contextFor = (accountId: string): EngineContext => ({
+    account() {
+      const account = accountCache.get(accountId);
+      if (!account) throw new MailError('NOT_FOUND', 'This account no longer exists.');
+      return account;
+    },
+    async password() {
+      const password = await secrets.get(secretKey(accountId, 'password'));
+      if (password === null) {
+        throw new MailError('AUTH_FAILED', 'No password is saved for this account. Enter it again in its settings.');
+      }
+      return password;
+    },
+    store,
+    emit,
+    reportConnectivity(state, error) {
+      const previous = statusOf(accountId);
+      const lastSyncAt = state === 'online' ? new Date().toISOString() : previous.lastSyncAt;
+      statuses.set(accountId, { state, error, lastSyncAt });
+      emit('connectivity', { accountId, state });
+      if (previous.state !== state || previous.error?.code !== error?.code) void announceAccounts();
+    },
+  });
+
+  const startEngine = (account: Account): AccountEngine => {
+    const engine = createEngine(contextFor(account.id));
+    engines.set(account.id, engine);
+    if (options.watch) engine.startWatching();
+    return engine;
+  };
+
+  const engineFor = (accountId: string): AccountEngine => {
+    const engine = engines.get(accountId);
+    if (engine) return engine;
+    const account = accountCache.get(accountId);
+    if (!account) throw new MailError('NOT_FOUND', 'There is no such account.');
+    return startEngine(account);
+  };
+
+  const stopEngine = async (accountId: string): Promise<void> => {
+    const engine = engines.get(accountId);
+    engines.delete(accountId);
+    if (engine) await engine.close();
+  };
+
+  /** Runs a pass in the background; its outcome reaches the UI as connectivity and progress events. */
+  const syncInBackground = (accountId: string): void => {
+    if (closed) return;
+    void engineFor(accountId)
+      .syncOnce()
+      .catch(() => {
+        // Reported through reportConnectivity by the engine; nothing is lost by a failed pass.
+      });
+  };
+
+  // The index mirrors the account configuration (it carries the account for Maildir rebuilds).
+  for (const account of accountCache.values()) {
+    if (!store.getAccount(account.id) || JSON.stringify(store.getAccount(account.id)) !== JSON.stringify(account)) {
+      await store.upsertAccount(account);
+    }
+    if (options.watch) startEngine(account);
+  }
+
+  const resolveAccount = async (nameOrId: string): Promise<Account> => {
+    const all = await accounts.list();
+    const found =
+      all.find((account) => account.id === nameOrId) ??
+      all.find((account) => account.name === nameOrId) ??
+      all.find((account) => account.email === nameOrId);
+    if (!found) throw new MailError('NOT_FOUND', `There is no account called "${nameOrId}".`);
+    return found;
+  };
+
+  const outbox = new Outbox({ store, accounts: () => accountCache, password: (id) => contextFor(id).password(), emit });
+
+  const messageHandlers = createMessageHandlers({
+    store,
+    account: (accountId) => contextFor(accountId).account(),
+    engineFor,
+    syncInBackground,
+    outbox,
+  });
+
+  const residencyHandlers = createResidencyHandlers({
+    store,
+    accounts: () => [...accountCache.values()],
+    account: (accountId) => contextFor(accountId).account(),
+    password: (accountId) => contextFor(accountId).password(),
+    engineFor,
+    emit,
+    updateAccount: async (accountId, changes) => {
+      const updated = await accounts.update(accountId, changes);
+      await refreshAccountCache();
+      await store.upsertAccount(updated);
+      await stopEngine(accountId);
+      startEngine(updated);
+      await announceAccounts();
+      return updated;
+    },
+  });
+
   const api: MailApi = {
-    getAppInfo: async () => ({
-      version: VERSION,
-      shell: options.shell === 'electron' ? 'electron' : 'browser',
-      profileDir: options.profileDir,
-    }),
-    listAccounts: async () => [],
-    addAccount: notYet,
-    removeAccount: notYet,
-    testConnection: notYet,
-    listFolders: notYet,
-    listMessages: notYet,
-    getMessage: notYet,
-    syncAccount: notYet,
-    updateAccount: notYet,
-    getRawMessage: notYet,
-    setFlags: notYet,
-    moveMessages: notYet,
-    copyMessages: notYet,
-    deleteMessages: notYet,
-    createFolder: notYet,
-    renameFolder: notYet,
-    deleteFolder: notYet,
-    downloadMessages: notYet,
-    search: notYet,
-    sendMessage: notYet,
-    listOutbox: notYet,
-    getResidency: notYet,
-    planChange: notYet,
-    switchMode: notYet,
+    async getAppInfo() {
+      return {
+        version: APP_VERSION,
+        shell: options.shell === 'electron' ? 'electron' : 'browser',
+        profileDir: options.profileDir,
+      };
+    },
+
+    listAccounts: listAccountViews,
+
+    async addAccount(request) {
+      const body = requireObject(request);
+      const settings = validateAccountSettings(body.settings);
+      const password = requireString(body, 'password', { maxLength: 4096 });
+      const account = await accounts.add(settings);
+      try {
+        await secrets.set(secretKey(account.id, 'password'), password);
+        await store.upsertAccount(account);
+      } catch (error) {
+        await accounts.remove(account.id);
+        throw error;
+      }
+      await refreshAccountCache();
+      startEngine(account);
+      await announceAccounts();
+      syncInBackground(account.id);
+      return toView(account);
+    },
+
+    async updateAccount(request) {
+      const body = requireObject(request);
+      const accountId = requireString(body, 'accountId');
+      const settings = validateAccountSettings(body.settings);
+      const current = await accounts.get(accountId);
+      if (settings.mode !== current.mode) {
+        throw new MailError(
+          'INVALID_INPUT',
+          'The mode of an account is changed with "Switch mode", which first shows what would move.',
+        );
+      }
+      const password = optionalString(body, 'password');
+      const updated = await accounts.update(accountId, settings);
+      if (password) await secrets.set(secretKey(accountId, 'password'), password);
+      await refreshAccountCache();
+      await store.upsertAccount(updated);
+      await stopEngine(accountId);
+      startEngine(updated);
+      await announceAccounts();
+      syncInBackground(accountId);
+      return toView(updated);
+    },
+
+    async removeAccount(request) {
+      const accountId = requireString(requireObject(request), 'accountId');
+      await accounts.get(accountId);
+      await stopEngine(accountId);
+      await store.removeAccount(accountId);
+      await secrets.delete(secretKey(accountId, 'password'));
+      await accounts.remove(accountId);
+      statuses.delete(accountId);
+      await refreshAccountCache();
+      await announceAccounts();
+    },
+
+    async testConnection(request) {
+      const body = requireObject(request);
+      const settings = validateAccountSettings(body.settings);
+      const password = requireString(body, 'password', { maxLength: 4096 });
+      return await testConnection(settings, password);
+    },
+
+    async syncAccount(request) {
+      const accountId = requireString(requireObject(request), 'accountId');
+      await engineFor(accountId).syncOnce();
+      await outbox.flush(accountId);
+    },
+
+    ...messageHandlers,
+    ...residencyHandlers,
   };
+
   return {
     api,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    internals: { store, accounts, engineFor, outbox, resolveAccount },
     async close() {
+      if (closed) return;
+      closed = true;
+      if (residencyTimer) clearTimeout(residencyTimer);
+      unsubscribeStore();
+      await Promise.all([...engines.keys()].map((accountId) => stopEngine(accountId)));
       listeners.clear();
+      store.close();
     },
   };
 }

@@ -116,7 +116,11 @@ describe('a process stopped between a rename or unlink and the index update', ()
     let store = await openTestStore(profile.directory);
     await store.upsertAccount(testAccount('imap'));
     const inbox = await store.upsertFolder({ accountId: 'imap', kind: 'server', path: 'INBOX' });
-    const { record } = await store.insertMessage({ folderId: inbox.id, source: buildMessage({}), imap: { uidvalidity: 2, uid: 8 } });
+    const { record } = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({}),
+      imap: { uidvalidity: 2, uid: 8 },
+    });
     store.close();
     const path = record.localPath ?? '';
     const name = parseMaildirName(basename(path));
@@ -138,7 +142,11 @@ describe('a process stopped between a rename or unlink and the index update', ()
     await store.upsertAccount(testAccount('imap'));
     const inbox = await store.upsertFolder({ accountId: 'imap', kind: 'server', path: 'INBOX' });
     const local = await store.upsertFolder({ accountId: 'imap', kind: 'local', path: 'Local' });
-    const onServer = await store.insertMessage({ folderId: inbox.id, source: buildMessage({}), imap: { uidvalidity: 2, uid: 9 } });
+    const onServer = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({}),
+      imap: { uidvalidity: 2, uid: 9 },
+    });
     const localOnly = await store.insertMessage({ folderId: local.id, source: buildMessage({}) });
     store.close();
     unlinkSync(onServer.record.localPath ?? '');

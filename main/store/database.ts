@@ -22,6 +22,19 @@ export interface IndexDatabase {
 }
 
 const BUSY_TIMEOUT_MS = 5_000;
+const PAGE_CACHE_KIBIBYTES = 32 * 1024;
+
+/** SQLite's "database or disk is full" as the error the user can act on. */
+export function translateSqliteError(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE') {
+    return new MailError(
+      'DISK_FULL',
+      'The disk is full, so the mail index could not be updated. Nothing was lost: free some disk space and try again.',
+    );
+  }
+  return error;
+}
 
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -33,6 +46,10 @@ function configure(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // SQLite's default page cache is 2 MB; the indexes of a 100k-message folder do not fit, and
+  // inserts then read pages back from the OS for every row.
+  db.pragma(`cache_size = -${PAGE_CACHE_KIBIBYTES}`);
+  db.pragma('temp_store = MEMORY');
 }
 
 /** Applies the migrations above the file's `user_version`, each in its own transaction. */
@@ -95,6 +112,8 @@ export function openIndexDatabase(file: string): IndexDatabase {
     db.pragma('synchronous = FULL');
     try {
       return db.transaction(work)();
+    } catch (error) {
+      throw translateSqliteError(error);
     } finally {
       db.pragma('synchronous = NORMAL');
     }
@@ -103,7 +122,13 @@ export function openIndexDatabase(file: string): IndexDatabase {
   return {
     db,
     createdFresh,
-    transaction: <T>(work: () => T): T => db.transaction(work)(),
+    transaction: <T>(work: () => T): T => {
+      try {
+        return db.transaction(work)();
+      } catch (error) {
+        throw translateSqliteError(error);
+      }
+    },
     commitDurably,
     close: () => {
       if (db.open) db.close();

@@ -32,7 +32,15 @@ describe('Maildir names', () => {
   it('keeps any printable POP3 UIDL (RFC 1939: 0x21-0x7E, up to 70) reversibly in the name', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^[\x21-\x7e]{1,70}$/), (uidl) => {
-        const name = formatMaildirName({ time: 1, id: newMessageId(), host: 'h', size: 1, imap: null, popUidl: uidl, flags: [] });
+        const name = formatMaildirName({
+          time: 1,
+          id: newMessageId(),
+          host: 'h',
+          size: 1,
+          imap: null,
+          popUidl: uidl,
+          flags: [],
+        });
         expect(name.length).toBeLessThan(255);
         expect(parseMaildirName(name)?.popUidl).toBe(uidl);
       }),

@@ -61,7 +61,10 @@ describe('storing and reading messages', () => {
 
     const page = store.listMessages({ folderId: inbox.id, offset: 0, limit: 10 });
     expect(page.total).toBe(1);
-    expect(page.items[0]).toMatchObject({ id: record.id, from: { name: 'Alice Example', address: 'alice@example.org' } });
+    expect(page.items[0]).toMatchObject({
+      id: record.id,
+      from: { name: 'Alice Example', address: 'alice@example.org' },
+    });
     const detail = await store.getMessageDetail(record.id);
     expect(detail.parts).toEqual([{ partId: '1', kind: 'text', content: 'Body with 8-bit: Grüße\n' }]);
     expect(detail.sha256).toBe(sha256(bytes));
@@ -92,7 +95,13 @@ describe('storing and reading messages', () => {
     expect(store.search('kumquat').map((summary) => summary.id)).toEqual([header.id]);
     expect(store.listMessages({ folderId: inbox.id, offset: 0, limit: 5, residency: 'server' }).total).toBe(0);
 
-    const gone = store.insertHeaderOnly({ folderId: inbox.id, imap: { uidvalidity: 3, uid: 11 }, envelope: ENVELOPE, size: 1, flags: [] });
+    const gone = store.insertHeaderOnly({
+      folderId: inbox.id,
+      imap: { uidvalidity: 3, uid: 11 },
+      envelope: ENVELOPE,
+      size: 1,
+      flags: [],
+    });
     await store.markGoneFromServer([gone.id, header.id]);
     expect(store.getMessageRecord(gone.id)).toBeNull();
     expect(store.getMessageRecord(header.id)).toMatchObject({ residency: 'local', imap: null });
@@ -116,7 +125,11 @@ describe('storing and reading messages', () => {
     expect(store.popUidlState('acct')[0]).toMatchObject({ uidl: 'UIDL-1/x' });
     expect(store.popUidlState('acct')[0].deletedOnServerAt).not.toBeNull();
 
-    const kept = await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'left' }), popUidl: 'U2' });
+    const kept = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'left' }),
+      popUidl: 'U2',
+    });
     await store.deleteMessage(kept.record.id);
     expect(store.isPopUidlKnown('acct', 'U2')).toBe(true);
     expect(existsSync(kept.record.localPath ?? '')).toBe(false);
@@ -125,7 +138,11 @@ describe('storing and reading messages', () => {
   it('sets flags by renaming the file and keeps unread counts right', async () => {
     const store = await freshStore();
     const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
-    const { record } = await store.insertMessage({ folderId: inbox.id, source: buildMessage({}), imap: { uidvalidity: 1, uid: 5 } });
+    const { record } = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({}),
+      imap: { uidvalidity: 1, uid: 5 },
+    });
     expect(store.folderCounts(inbox.id)).toEqual({ total: 1, unread: 1 });
     const flagged = await store.setFlags(record.id, ['\\Seen', '\\Flagged', '$Label1'], {
       enqueue: { accountId: 'acct', kind: 'flags', payload: { uid: 5 } },
@@ -141,7 +158,11 @@ describe('storing and reading messages', () => {
     const store = await freshStore();
     const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
     const archive = await store.upsertFolder({ accountId: 'acct', kind: 'local', path: 'Archive' });
-    const { record } = await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'mv' }), imap: { uidvalidity: 1, uid: 2 } });
+    const { record } = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'mv' }),
+      imap: { uidvalidity: 1, uid: 2 },
+    });
     const moved = await store.moveMessage(record.id, archive.id);
     expect(moved).toMatchObject({ folderId: archive.id, residency: 'local', imap: null });
     expect(moved.localPath?.includes(`/${archive.id}/cur/`)).toBe(true);
@@ -151,16 +172,33 @@ describe('storing and reading messages', () => {
     expect(copy.id).not.toBe(moved.id);
     expect((await store.readRaw(copy.id)).equals(await store.readRaw(moved.id))).toBe(true);
 
-    const header = store.insertHeaderOnly({ folderId: inbox.id, imap: { uidvalidity: 1, uid: 3 }, envelope: ENVELOPE, size: 5, flags: [] });
+    const header = store.insertHeaderOnly({
+      folderId: inbox.id,
+      imap: { uidvalidity: 1, uid: 3 },
+      envelope: ENVELOPE,
+      size: 5,
+      flags: [],
+    });
     await expect(store.moveMessage(header.id, archive.id)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('deletes the file and the row, and reports what was removed', async () => {
     const store = await freshStore();
     const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
-    const { record } = await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'bye' }), imap: { uidvalidity: 4, uid: 9 } });
-    const removed = await store.deleteMessage(record.id, { enqueue: { accountId: 'acct', kind: 'delete', payload: { uid: 9 } } });
-    expect(removed).toMatchObject({ id: record.id, imap: { uidvalidity: 4, uid: 9 }, hadLocalCopy: true, wasOnServer: true });
+    const { record } = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'bye' }),
+      imap: { uidvalidity: 4, uid: 9 },
+    });
+    const removed = await store.deleteMessage(record.id, {
+      enqueue: { accountId: 'acct', kind: 'delete', payload: { uid: 9 } },
+    });
+    expect(removed).toMatchObject({
+      id: record.id,
+      imap: { uidvalidity: 4, uid: 9 },
+      hadLocalCopy: true,
+      wasOnServer: true,
+    });
     expect(existsSync(record.localPath ?? '')).toBe(false);
     expect(store.getMessageRecord(record.id)).toBeNull();
     expect(store.search('bye')).toEqual([]);
@@ -178,13 +216,25 @@ describe('storing and reading messages', () => {
       { subject: 'cherry', from: 'Al <a@example.org>', date: 'Wed, 03 Jan 2024 10:00:00 +0000' },
     ];
     for (const [index, spec] of specs.entries()) {
-      await store.insertMessage({ folderId: inbox.id, source: buildMessage(spec), imap: { uidvalidity: 1, uid: index + 1 } });
+      await store.insertMessage({
+        folderId: inbox.id,
+        source: buildMessage(spec),
+        imap: { uidvalidity: 1, uid: index + 1 },
+      });
     }
-    store.insertHeaderOnly({ folderId: inbox.id, imap: { uidvalidity: 1, uid: 9 }, envelope: ENVELOPE, size: 1000, flags: ['\\Seen'] });
+    store.insertHeaderOnly({
+      folderId: inbox.id,
+      imap: { uidvalidity: 1, uid: 9 },
+      envelope: ENVELOPE,
+      size: 1000,
+      flags: ['\\Seen'],
+    });
     await store.insertMessage({ folderId: local.id, source: buildMessage({ subject: 'mine' }) });
 
     const subjects = (sort: 'date' | 'from' | 'subject', direction: 'asc' | 'desc') =>
-      store.listMessages({ folderId: inbox.id, offset: 0, limit: 10, sort, direction }).items.map((item) => item.subject);
+      store
+        .listMessages({ folderId: inbox.id, offset: 0, limit: 10, sort, direction })
+        .items.map((item) => item.subject);
     expect(subjects('date', 'desc')).toEqual(['Only headers here', 'apple', 'cherry', 'Re: banana']);
     expect(subjects('from', 'asc')).toEqual(['cherry', 'apple', 'Only headers here', 'Re: banana']);
     expect(subjects('subject', 'asc')).toEqual(['apple', 'Re: banana', 'cherry', 'Only headers here']);
@@ -244,7 +294,20 @@ describe('full-text search', () => {
     expect(ids('carol.q@example.net')).toEqual([sender.record.id]);
     expect(ids('marma')).toEqual([plain.record.id]);
 
-    for (const hostile of ['"', '(', 'NEAR(', '*', '-x', 'AND OR NOT', 'subject:x', "a'b", '"unbalanced', '^', '{', '']) {
+    for (const hostile of [
+      '"',
+      '(',
+      'NEAR(',
+      '*',
+      '-x',
+      'AND OR NOT',
+      'subject:x',
+      "a'b",
+      '"unbalanced',
+      '^',
+      '{',
+      '',
+    ]) {
       expect(() => store.search(hostile)).not.toThrow();
     }
     expect(ids('"marmalade')).toEqual([plain.record.id]);
@@ -260,7 +323,11 @@ describe('a full disk', () => {
       try {
         await store.upsertAccount(testAccount('acct'));
         const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
-        const kept = await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'kept' }), imap: { uidvalidity: 1, uid: 1 } });
+        const kept = await store.insertMessage({
+          folderId: inbox.id,
+          source: buildMessage({ subject: 'kept' }),
+          imap: { uidvalidity: 1, uid: 1 },
+        });
         const huge = Buffer.concat([buildMessage({ subject: 'huge' }), Buffer.alloc(4 * 1024 * 1024, 0x61)]);
         const error = await store
           .insertMessage({ folderId: inbox.id, source: huge, imap: { uidvalidity: 1, uid: 2 } })
@@ -270,9 +337,15 @@ describe('a full disk', () => {
         const folderDir = join(root, 'mail', 'acct', inbox.id);
         expect(readdirSync(join(folderDir, 'tmp'))).toEqual([]);
         expect(readdirSync(join(folderDir, 'cur'))).toEqual([basename(kept.record.localPath ?? '')]);
-        expect(store.listMessages({ folderId: inbox.id, offset: 0, limit: 10 }).items.map((item) => item.subject)).toEqual(['kept']);
+        expect(
+          store.listMessages({ folderId: inbox.id, offset: 0, limit: 10 }).items.map((item) => item.subject),
+        ).toEqual(['kept']);
         expect(readFileSync(kept.record.localPath ?? '').length).toBe(kept.record.size);
-        const after = await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'after' }), imap: { uidvalidity: 1, uid: 3 } });
+        const after = await store.insertMessage({
+          folderId: inbox.id,
+          source: buildMessage({ subject: 'after' }),
+          imap: { uidvalidity: 1, uid: 3 },
+        });
         expect(after.created).toBe(true);
       } finally {
         store.close();

@@ -386,8 +386,7 @@ export class MessageStore {
 
   getAccount(accountId: string): Account | null {
     const row = this.statement('SELECT id, settings, created_at FROM accounts WHERE id = ?').get(accountId) as
-      | { id: string; settings: string; created_at: string }
-      | undefined;
+      { id: string; settings: string; created_at: string } | undefined;
     if (!row) return null;
     try {
       const settings = JSON.parse(row.settings) as Omit<Account, 'id' | 'createdAt'>;
@@ -698,9 +697,11 @@ export class MessageStore {
     }
     const where = residency === null ? 'folder_id = ?' : 'folder_id = ? AND residency = ?';
     const parameters = residency === null ? [request.folderId] : [request.folderId, residency];
-    const total = (this.statement(`SELECT count(*) AS total FROM messages WHERE ${where}`).get(...parameters) as {
-      total: number;
-    }).total;
+    const total = (
+      this.statement(`SELECT count(*) AS total FROM messages WHERE ${where}`).get(...parameters) as {
+        total: number;
+      }
+    ).total;
     const order = SORT_ORDER[sort](direction === 'asc' ? 'ASC' : 'DESC');
     const rows = this.statement(`SELECT * FROM messages WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
       ...parameters,
@@ -758,7 +759,10 @@ export class MessageStore {
   private requireLocal(messageId: string): MessageRecord & { localPath: string } {
     const record = rowToRecord(this.requireRow(messageId), this.absolute);
     if (!record.localPath) {
-      throw new MailError('NOT_FOUND', 'Only the headers of this message are on this computer; its body is on the server.');
+      throw new MailError(
+        'NOT_FOUND',
+        'Only the headers of this message are on this computer; its body is on the server.',
+      );
     }
     return record as MessageRecord & { localPath: string };
   }
@@ -801,8 +805,14 @@ export class MessageStore {
 
   /** Count and bytes per residency, for one folder, one account, or everything. */
   residencyTotals(scope: { accountId?: string; folderId?: string } = {}): ResidencyTotals {
-    const where = scope.folderId !== undefined ? 'WHERE folder_id = ?' : scope.accountId !== undefined ? 'WHERE account_id = ?' : '';
-    const parameters = scope.folderId !== undefined ? [scope.folderId] : scope.accountId !== undefined ? [scope.accountId] : [];
+    const where =
+      scope.folderId !== undefined
+        ? 'WHERE folder_id = ?'
+        : scope.accountId !== undefined
+          ? 'WHERE account_id = ?'
+          : '';
+    const parameters =
+      scope.folderId !== undefined ? [scope.folderId] : scope.accountId !== undefined ? [scope.accountId] : [];
     const rows = this.statement(
       `SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages ${where} GROUP BY residency`,
     ).all(...parameters) as Array<{ residency: Residency; count: number; bytes: number }>;
@@ -844,10 +854,16 @@ export class MessageStore {
     return rowId;
   }
 
-  /** Header-only rows (IMAP envelopes), in one transaction; existing identities are kept as they are. */
-  insertHeaderOnlyBatch(inputs: readonly HeaderOnlyInput[]): MessageRecord[] {
+  /**
+   * Header-only rows (IMAP envelopes) in one transaction, in input order; an identity already
+   * stored is left as it is (`created: false`). Returns ids, not records: this is the hot path
+   * of an initial sync, and reading every row back would cost more than writing it.
+   */
+  insertHeaderOnlyBatch(inputs: readonly HeaderOnlyInput[]): Array<{ id: string; created: boolean }> {
     const folders = new Map<string, FolderRecord>();
-    const ids: string[] = [];
+    const results: Array<{ id: string; created: boolean }> = [];
+    const confirmedAt = nowIso();
+    const now = Date.now();
     this.index.transaction(() => {
       for (const input of inputs) {
         let folder = folders.get(input.folderId);
@@ -859,7 +875,7 @@ export class MessageStore {
           'SELECT id FROM messages WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid = ?',
         ).get(input.folderId, input.imap.uidvalidity, input.imap.uid) as { id: string } | undefined;
         if (existing) {
-          ids.push(existing.id);
+          results.push({ id: existing.id, created: false });
           continue;
         }
         const flags = normalizeFlags(input.flags);
@@ -877,14 +893,14 @@ export class MessageStore {
             ...envelope,
             received_at: receivedAt,
             downloaded_at: null,
-            sort_date: envelope.date ?? receivedAt ?? Date.now(),
+            sort_date: envelope.date ?? receivedAt ?? now,
             size: input.size,
             flags_json: JSON.stringify(flags),
             seen: isSeen(flags) ? 1 : 0,
             sha256: null,
             local_path: null,
             on_server: 1,
-            server_confirmed_at: input.serverConfirmedAt ?? nowIso(),
+            server_confirmed_at: input.serverConfirmedAt ?? confirmedAt,
             has_attachments: input.hasAttachments ? 1 : 0,
             preview: '',
             parse_warning: null,
@@ -892,15 +908,15 @@ export class MessageStore {
           '',
           input.envelope,
         );
-        ids.push(id);
+        results.push({ id, created: true });
       }
     });
     for (const folder of folders.values()) this.emitMessages(folder.accountId, [folder.id]);
-    return ids.map((id) => rowToRecord(this.requireRow(id), this.absolute));
+    return results;
   }
 
   insertHeaderOnly(input: HeaderOnlyInput): MessageRecord {
-    return this.insertHeaderOnlyBatch([input])[0];
+    return rowToRecord(this.requireRow(this.insertHeaderOnlyBatch([input])[0].id), this.absolute);
   }
 
   private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
@@ -1013,7 +1029,8 @@ export class MessageStore {
       const commit = input.durable || popUidl !== null ? this.index.commitDurably : this.index.transaction;
       commit(() => {
         this.insertRow(values, parsed.bodyText, parsed.envelope);
-        if (popUidl !== null) this.recordPopUidl(folder.accountId, popUidl, new Date(written.time * 1000).toISOString());
+        if (popUidl !== null)
+          this.recordPopUidl(folder.accountId, popUidl, new Date(written.time * 1000).toISOString());
         if (input.enqueue) this.insertAction(input.enqueue);
       });
     } catch (error) {
@@ -1087,7 +1104,11 @@ export class MessageStore {
   // ---------------------------------------------------------------- changing messages
 
   /** Sets the flags (Maildir: a rename; keywords beyond the Maildir letters live in the index). */
-  async setFlags(messageId: string, flags: readonly string[], options: { enqueue?: NewAction } = {}): Promise<MessageRecord> {
+  async setFlags(
+    messageId: string,
+    flags: readonly string[],
+    options: { enqueue?: NewAction } = {},
+  ): Promise<MessageRecord> {
     return this.locks.run(messageId, async () => {
       const row = this.requireRow(messageId);
       const normalized = normalizeFlags(flags);
@@ -1116,7 +1137,11 @@ export class MessageStore {
    * RFC 4315, or a re-map after a UIDVALIDITY change). With an identity the message is on the
    * server; `null` clears it (the server copy is not known by UID any more).
    */
-  async setRemoteIdentity(messageId: string, imap: ImapIdentity | null, serverConfirmedAt?: string): Promise<MessageRecord> {
+  async setRemoteIdentity(
+    messageId: string,
+    imap: ImapIdentity | null,
+    serverConfirmedAt?: string,
+  ): Promise<MessageRecord> {
     return this.locks.run(messageId, async () => {
       const row = this.requireRow(messageId);
       let localPath = row.local_path;
@@ -1287,7 +1312,10 @@ export class MessageStore {
       const row = this.requireRow(messageId);
       if (row.local_path === null) return rowToRecord(row, this.absolute);
       if (row.on_server !== 1) {
-        throw new MailError('INVALID_INPUT', 'This computer holds the only copy of this message; it cannot be evicted.');
+        throw new MailError(
+          'INVALID_INPUT',
+          'This computer holds the only copy of this message; it cannot be evicted.',
+        );
       }
       await this.journalKeptPopCopies(row.account_id, [row]);
       await deleteMessageFile(this.absolute(row.local_path));
@@ -1304,7 +1332,11 @@ export class MessageStore {
     const rows = this.statement(
       'SELECT uidl, downloaded_at, deleted_on_server_at FROM pop_uidl_state WHERE account_id = ? ORDER BY uidl',
     ).all(accountId) as Array<{ uidl: string; downloaded_at: string; deleted_on_server_at: string | null }>;
-    return rows.map((row) => ({ uidl: row.uidl, downloadedAt: row.downloaded_at, deletedOnServerAt: row.deleted_on_server_at }));
+    return rows.map((row) => ({
+      uidl: row.uidl,
+      downloadedAt: row.downloaded_at,
+      deletedOnServerAt: row.deleted_on_server_at,
+    }));
   }
 
   isPopUidlKnown(accountId: string, uidl: string): boolean {
@@ -1380,7 +1412,12 @@ export class MessageStore {
     this.statement('DELETE FROM action_queue WHERE id = ?').run(actionId);
   }
 
-  addToOutbox(entry: { accountId: string; messageId: string; envelopeFrom: string; envelopeTo: readonly string[] }): OutboxEntry {
+  addToOutbox(entry: {
+    accountId: string;
+    messageId: string;
+    envelopeFrom: string;
+    envelopeTo: readonly string[];
+  }): OutboxEntry {
     const result = this.statement(
       `INSERT INTO outbox (account_id, message_id, envelope_from, envelope_to, state, attempts, created_at)
        VALUES (?, ?, ?, ?, 'queued', 0, ?)`,
@@ -1402,7 +1439,13 @@ export class MessageStore {
 
   updateOutbox(
     entryId: number,
-    changes: { state?: OutboxState; attempts?: number; nextAttemptAt?: string | null; lastError?: string | null; sentAt?: string | null },
+    changes: {
+      state?: OutboxState;
+      attempts?: number;
+      nextAttemptAt?: string | null;
+      lastError?: string | null;
+      sentAt?: string | null;
+    },
   ): void {
     const entry = this.getOutboxEntry(entryId);
     if (!entry) throw notFound('The outbox entry');
@@ -1424,8 +1467,7 @@ export class MessageStore {
 
   getSyncState(accountId: string, key: string): unknown {
     const row = this.statement('SELECT value FROM sync_state WHERE account_id = ? AND key = ?').get(accountId, key) as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row ? safeJson(row.value) : null;
   }
 
@@ -1500,8 +1542,8 @@ export class MessageStore {
           await rm(folderDirectory, { recursive: true, force: true });
           continue;
         }
-        const sidecar = await readFolderSidecar(folderDirectory);
-        if (!sidecar || sidecar.id !== folderEntry.name || sidecar.accountId !== accountId) continue;
+        const sidecar = await this.folderSidecarOrRecovery(accountId, folderEntry.name, folderDirectory);
+        if (!sidecar) continue;
         let folder = this.getFolder(sidecar.id);
         if (!folder) {
           folder = this.restoreFolder(sidecar);
@@ -1515,7 +1557,9 @@ export class MessageStore {
     }
 
     // Rows that point at a file: re-point, demote or remove.
-    const rows = this.statement('SELECT * FROM messages WHERE local_path IS NOT NULL').all() as MessageRow[];
+    const rows = this.statement(
+      'SELECT id, account_id, folder_id, local_path, on_server, flags_json FROM messages WHERE local_path IS NOT NULL',
+    ).all() as Array<Pick<MessageRow, 'id' | 'account_id' | 'folder_id' | 'local_path' | 'on_server' | 'flags_json'>>;
     for (const row of rows) {
       const found = files.get(row.id);
       files.delete(row.id);
@@ -1561,7 +1605,9 @@ export class MessageStore {
       const prepared: Array<{ values: RowValues; parsed: ParsedMessage } | null> = [];
       for (let offset = 0; offset < batch.length; offset += INDEXING_CONCURRENCY) {
         prepared.push(
-          ...(await Promise.all(batch.slice(offset, offset + INDEXING_CONCURRENCY).map((file) => this.prepareFile(file)))),
+          ...(await Promise.all(
+            batch.slice(offset, offset + INDEXING_CONCURRENCY).map((file) => this.prepareFile(file)),
+          )),
         );
       }
       this.index.transaction(() => {
@@ -1587,8 +1633,52 @@ export class MessageStore {
     return report;
   }
 
-  private restoreFolder(sidecar: FolderSidecar): FolderRecord | null {
-    if (this.findFolder(sidecar.accountId, sidecar.kind, sidecar.path)) return null;
+  /**
+   * The sidecar of a folder directory. When it is missing or unreadable, mail in the directory
+   * must not become invisible: the sidecar is rewritten from the index if the index knows the
+   * folder, else the directory comes back as a local folder "Recovered/<name>".
+   */
+  private async folderSidecarOrRecovery(
+    accountId: string,
+    directoryName: string,
+    folderDirectory: string,
+  ): Promise<FolderSidecar | null> {
+    const sidecar = await readFolderSidecar(folderDirectory);
+    if (sidecar && sidecar.id === directoryName && sidecar.accountId === accountId) return sidecar;
+    if (!SAFE_ID.test(directoryName)) return null;
+    try {
+      await stat(join(folderDirectory, 'cur'));
+    } catch {
+      return null;
+    }
+    const known = this.getFolder(directoryName);
+    let recovered: FolderSidecar;
+    if (known && known.accountId === accountId) {
+      recovered = this.folderSidecar(known);
+    } else {
+      recovered = {
+        id: directoryName,
+        accountId,
+        kind: 'local',
+        path: `Recovered/${directoryName}`,
+        name: directoryName,
+        delimiter: '/',
+        role: null,
+        subscribed: true,
+        keepOffline: false,
+      };
+    }
+    await writeFolderSidecar(folderDirectory, recovered);
+    return recovered;
+  }
+
+  private restoreFolder(found: FolderSidecar): FolderRecord | null {
+    if (!this.statement('SELECT 1 FROM accounts WHERE id = ?').get(found.accountId)) return null;
+    // Two directories claiming one path (a copied directory): keep both, the second renamed.
+    const taken = this.findFolder(found.accountId, found.kind, found.path) !== null;
+    const sidecar = taken
+      ? { ...found, path: `${found.path} (${found.id})`, name: `${found.name} (${found.id})` }
+      : found;
     this.statement(
       `INSERT INTO folders (id, account_id, kind, path, name, delimiter, role, subscribed, keep_offline)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -1611,7 +1701,11 @@ export class MessageStore {
    * name format, or whose id is already taken are renamed into cur/ with a name of ours.
    * Returns how many were renamed.
    */
-  private async collectFiles(folder: FolderRecord, folderDirectory: string, files: Map<string, FoundFile>): Promise<number> {
+  private async collectFiles(
+    folder: FolderRecord,
+    folderDirectory: string,
+    files: Map<string, FoundFile>,
+  ): Promise<number> {
     let renamed = 0;
     for (const sub of ['cur', 'new'] as const) {
       const directory = join(folderDirectory, sub);

@@ -85,7 +85,6 @@ CREATE UNIQUE INDEX messages_imap_identity ON messages (folder_id, remote_uidval
   WHERE remote_uid IS NOT NULL;
 CREATE INDEX messages_pop_uidl ON messages (account_id, pop_uidl) WHERE pop_uidl IS NOT NULL;
 CREATE INDEX messages_message_id ON messages (account_id, message_id);
-CREATE INDEX messages_thread ON messages (account_id, thread_id);
 CREATE INDEX messages_folder_date ON messages (folder_id, sort_date, id);
 CREATE INDEX messages_folder_from ON messages (folder_id, from_sort, sort_date, id);
 CREATE INDEX messages_folder_subject ON messages (folder_id, subject_sort, sort_date, id);
@@ -134,7 +133,7 @@ CREATE TABLE outbox (
   message_id TEXT NOT NULL UNIQUE REFERENCES messages (id) ON DELETE CASCADE,
   envelope_from TEXT NOT NULL,
   envelope_to TEXT NOT NULL,              -- JSON array of addresses (RFC 5321 RCPT TO)
-  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
+  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'delivery-unknown')),
   attempts INTEGER NOT NULL DEFAULT 0,
   created_at TEXT NOT NULL,
   next_attempt_at TEXT,

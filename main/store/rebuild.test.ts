@@ -9,7 +9,16 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()?.();
 });
 
-const QUERIES = ['marmalade', 'zebrafish', 'überraschung', 'Quintessa', 'carol.q@example.net', 'pop', 'archived', 'hel'];
+const QUERIES = [
+  'marmalade',
+  'zebrafish',
+  'überraschung',
+  'Quintessa',
+  'carol.q@example.net',
+  'pop',
+  'archived',
+  'hel',
+];
 
 /** Everything a user sees of the store: folders with counts, every page in every order, search, totals. */
 function snapshot(store: MessageStore, accountIds: readonly string[]) {
@@ -27,7 +36,9 @@ function snapshot(store: MessageStore, accountIds: readonly string[]) {
       ),
       search: QUERIES.map((query) => store.search(query, { accountId })),
       totals: store.residencyTotals({ accountId }),
-      popUidls: store.popUidlState(accountId).map((entry) => ({ uidl: entry.uidl, gone: entry.deletedOnServerAt !== null })),
+      popUidls: store
+        .popUidlState(accountId)
+        .map((entry) => ({ uidl: entry.uidl, gone: entry.deletedOnServerAt !== null })),
     };
   });
 }
@@ -36,7 +47,13 @@ async function populate(store: MessageStore): Promise<void> {
   await store.upsertAccount(testAccount('imap1', 'imap'));
   await store.upsertAccount(testAccount('pop1', 'pop3'));
   const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX', role: 'inbox' });
-  const sent = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'Sent', role: 'sent', keepOffline: true });
+  const sent = await store.upsertFolder({
+    accountId: 'imap1',
+    kind: 'server',
+    path: 'Sent',
+    role: 'sent',
+    keepOffline: true,
+  });
   const archive = await store.upsertFolder({ accountId: 'imap1', kind: 'local', path: 'Archive/2024', delimiter: '/' });
   const popInbox = await store.upsertFolder({ accountId: 'pop1', kind: 'server', path: 'INBOX', role: 'inbox' });
 
@@ -48,7 +65,11 @@ async function populate(store: MessageStore): Promise<void> {
   });
   await store.insertMessage({
     folderId: inbox.id,
-    source: buildMessage({ subject: 'Fish', html: '<p>a <i>zebra</i>fish</p>', date: 'Wed, 03 Jan 2024 10:00:00 +0000' }),
+    source: buildMessage({
+      subject: 'Fish',
+      html: '<p>a <i>zebra</i>fish</p>',
+      date: 'Wed, 03 Jan 2024 10:00:00 +0000',
+    }),
     imap: { uidvalidity: 11, uid: 2 },
     flags: ['\\Flagged'],
   });
@@ -70,12 +91,24 @@ async function populate(store: MessageStore): Promise<void> {
     imap: { uidvalidity: 11, uid: 4 },
   });
   await store.moveMessage(toArchive.record.id, archive.id);
-  await store.insertMessage({ folderId: archive.id, source: Buffer.from('garbage \x00\xff without headers'), flags: ['\\Draft'] });
+  await store.insertMessage({
+    folderId: archive.id,
+    source: Buffer.from('garbage \x00\xff without headers'),
+    flags: ['\\Draft'],
+  });
 
   await store.insertMessage({ folderId: popInbox.id, source: buildMessage({ subject: 'pop one' }), popUidl: 'uidl-1' });
-  const downloaded = await store.insertMessage({ folderId: popInbox.id, source: buildMessage({ subject: 'pop two' }), popUidl: 'uidl 2/two' });
+  const downloaded = await store.insertMessage({
+    folderId: popInbox.id,
+    source: buildMessage({ subject: 'pop two' }),
+    popUidl: 'uidl 2/two',
+  });
   await store.markPopDeletedOnServer('pop1', ['uidl 2/two']);
-  const deleted = await store.insertMessage({ folderId: popInbox.id, source: buildMessage({ subject: 'pop three' }), popUidl: 'uidl-3' });
+  const deleted = await store.insertMessage({
+    folderId: popInbox.id,
+    source: buildMessage({ subject: 'pop three' }),
+    popUidl: 'uidl-3',
+  });
   await store.deleteMessage(deleted.record.id);
   expect(downloaded.record.residency).toBe('both');
 }
@@ -118,7 +151,11 @@ describe('rebuilding the index from the Maildir', () => {
     const store = await openTestStore(profile.directory);
     await store.upsertAccount(testAccount('imap1'));
     const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
-    await store.insertMessage({ folderId: inbox.id, source: buildMessage({ subject: 'stored' }), imap: { uidvalidity: 1, uid: 1 } });
+    await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'stored' }),
+      imap: { uidvalidity: 1, uid: 1 },
+    });
     store.insertHeaderOnly({
       folderId: inbox.id,
       imap: { uidvalidity: 1, uid: 2 },
@@ -152,17 +189,61 @@ describe('rebuilding the index from the Maildir', () => {
     const local = await store.upsertFolder({ accountId: 'imap1', kind: 'local', path: 'Imported' });
     store.close();
     const folderDir = join(profile.directory, 'mail', 'imap1', local.id);
-    writeFileSync(join(folderDir, 'new', '1700000000.M1P2Q3.otherhost'), buildMessage({ subject: 'delivered elsewhere' }));
-    writeFileSync(join(folderDir, 'cur', '1700000001.M4P5Q6.otherhost:2,S'), buildMessage({ subject: 'read elsewhere' }));
+    writeFileSync(
+      join(folderDir, 'new', '1700000000.M1P2Q3.otherhost'),
+      buildMessage({ subject: 'delivered elsewhere' }),
+    );
+    writeFileSync(
+      join(folderDir, 'cur', '1700000001.M4P5Q6.otherhost:2,S'),
+      buildMessage({ subject: 'read elsewhere' }),
+    );
 
     const reopened = await openTestStore(profile.directory);
     cleanups.push(() => reopened.close());
     expect(reopened.lastReconcile).toMatchObject({ indexedFiles: 2, renamedFiles: 2 });
     expect(readdirSync(join(folderDir, 'new'))).toEqual([]);
-    const items = reopened.listMessages({ folderId: local.id, offset: 0, limit: 10, sort: 'subject', direction: 'asc' }).items;
+    const items = reopened.listMessages({
+      folderId: local.id,
+      offset: 0,
+      limit: 10,
+      sort: 'subject',
+      direction: 'asc',
+    }).items;
     expect(items.map((item) => [item.subject, item.flags, item.residency])).toEqual([
       ['delivered elsewhere', [], 'local'],
       ['read elsewhere', ['\\Seen'], 'local'],
     ]);
+  });
+});
+
+describe('a folder whose sidecar is lost', () => {
+  it('keeps its mail visible: rewritten from the index, or recovered as a local folder on rebuild', async () => {
+    const profile = temporaryProfile();
+    cleanups.push(profile.remove);
+    let store = await openTestStore(profile.directory);
+    await store.upsertAccount(testAccount('imap1'));
+    const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
+    await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'survivor' }),
+      imap: { uidvalidity: 1, uid: 1 },
+    });
+    store.close();
+    const sidecar = join(profile.directory, 'mail', 'imap1', inbox.id, '.whereabouts-folder.json');
+
+    rmSync(sidecar);
+    store = await openTestStore(profile.directory);
+    expect(store.listFolders('imap1').map((folder) => [folder.path, folder.total])).toEqual([['INBOX', 1]]);
+    store.close();
+
+    rmSync(sidecar);
+    removeIndex(profile.directory);
+    store = await openTestStore(profile.directory);
+    cleanups.push(() => store.close());
+    expect(store.listFolders('imap1').map((folder) => [folder.path, folder.kind, folder.total])).toEqual([
+      [`Recovered/${inbox.id}`, 'local', 1],
+    ]);
+    const [item] = store.listMessages({ folderId: inbox.id, offset: 0, limit: 5 }).items;
+    expect(item).toMatchObject({ subject: 'survivor', residency: 'both' });
   });
 });

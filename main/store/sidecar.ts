@@ -81,9 +81,7 @@ export async function readAccountSidecar(accountDir: string): Promise<Account | 
   return account as unknown as Account;
 }
 
-export type PopJournalEntry =
-  | { kind: 'kept'; uidl: string; at: string }
-  | { kind: 'gone'; uidl: string; at: string };
+export type PopJournalEntry = { kind: 'kept'; uidl: string; at: string } | { kind: 'gone'; uidl: string; at: string };
 
 function encodeJournalUidl(uidl: string): string {
   return Buffer.from(uidl, 'utf8').toString('base64url');

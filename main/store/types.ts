@@ -132,7 +132,8 @@ export interface PopUidlRecord {
   deletedOnServerAt: string | null;
 }
 
-export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed';
+/** 'delivery-unknown': the connection broke after the final "." of DATA; never resent blindly. */
+export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'delivery-unknown';
 
 export interface OutboxEntry {
   id: number;

@@ -12,7 +12,7 @@ export interface BrowserModeOptions {
 }
 
 export async function startBrowserMode(options: BrowserModeOptions): Promise<WebHost> {
-  const service = await createMailService({ profileDir: options.profileDir, shell: 'browser' });
+  const service = await createMailService({ profileDir: options.profileDir, shell: 'browser', watch: true });
   let host: WebHost;
   try {
     host = await startWebHost({ service, rendererDir: options.rendererDir, port: options.port });

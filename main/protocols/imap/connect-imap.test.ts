@@ -4,7 +4,7 @@
  * not be (client bytes recorded through a loopback proxy).
  */
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestUser } from '../../../e2e/mailserver/test-users';
 import type { TestUser } from '../../../e2e/mailserver/types';
 import { MailError } from '../../../shared/errors';
@@ -203,6 +203,44 @@ describe('network failures', () => {
       expect(Date.now() - startedAt).toBeLessThan(5_000);
     } finally {
       await silent.close();
+    }
+  });
+
+  it('reports a silent connection as an error event (TIMEOUT) followed by close', async () => {
+    const session = await open(user, implicitTls(info), { timeouts: { socketMs: 400 } });
+    const errors: MailError[] = [];
+    let closed = false;
+    session.on('error', (error) => errors.push(error));
+    session.on('close', () => {
+      closed = true;
+    });
+    try {
+      await eventually(() => closed, 5_000, 'the close event');
+      expect(errors.map((error) => error.code)).toEqual(['TIMEOUT']);
+      await expect(session.status('INBOX')).rejects.toMatchObject({ code: 'TIMEOUT' });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('refuses a literal above the maximum instead of buffering it (SERVER_ERROR, connection closed)', async () => {
+    let linesSeen = 0;
+    const server = await startScriptedServer({
+      onConnect: (session) => session.send('* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n'),
+      onLine: (_line, session) => {
+        linesSeen += 1;
+        // Announces 1 GiB and sends nothing of it: the client must give up at the announcement.
+        if (linesSeen === 1) session.send('* 1 FETCH (BODY[] {1073741824}\r\n');
+      },
+    });
+    try {
+      const startedAt = Date.now();
+      const error = await failure({ host: server.host, port: server.port, security: 'none', allowPlaintext: true });
+      expect(error.code).toBe('SERVER_ERROR');
+      expect(error.message).toMatch(/larger than Whereabouts accepts/);
+      expect(Date.now() - startedAt).toBeLessThan(2_000);
+    } finally {
+      await server.close();
     }
   });
 

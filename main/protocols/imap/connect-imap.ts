@@ -47,7 +47,10 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapSess
     throw new MailError('INVALID_INPUT', 'No password is set for this account.');
   }
   if (endpoint.pinnedFingerprint && !normalizeFingerprint(endpoint.pinnedFingerprint)) {
-    throw new MailError('INVALID_INPUT', 'The trusted certificate fingerprint is not a SHA-256 fingerprint (64 hex digits).');
+    throw new MailError(
+      'INVALID_INPUT',
+      'The trusted certificate fingerprint is not a SHA-256 fingerprint (64 hex digits).',
+    );
   }
 
   const trust: TlsTrustOptions = { ...target, pinnedFingerprint: endpoint.pinnedFingerprint ?? null };

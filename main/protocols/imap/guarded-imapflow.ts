@@ -48,7 +48,9 @@ interface ImapflowInternals {
 const baseWrite = (ImapFlow.prototype as unknown as Partial<ImapflowInternals>).write;
 const baseExec = (ImapFlow.prototype as unknown as Partial<ImapflowInternals>).exec;
 if (typeof baseWrite !== 'function' || typeof baseExec !== 'function') {
-  throw new Error('imapflow changed: ImapFlow.prototype.write/exec are gone; see main/protocols/imap/guarded-imapflow.ts');
+  throw new Error(
+    'imapflow changed: ImapFlow.prototype.write/exec are gone; see main/protocols/imap/guarded-imapflow.ts',
+  );
 }
 
 /** Commands that carry no secret and may go over a plaintext socket before STARTTLS (RFC 3501 section 6.1, 6.2.1; RFC 2971 ID). */
@@ -100,10 +102,8 @@ export class GuardedImapFlow extends ImapFlow {
 
   /** Ends the transport at once, as a network failure would (for tests of what follows a drop). */
   destroyTransport(): void {
-    const socket = this.activeSocket;
-    if (socket instanceof TLSSocket || (typeof socket === 'object' && socket !== null && 'destroy' in socket)) {
-      (socket as { destroy(): void }).destroy();
-    }
+    const socket = this.activeSocket as { destroy?: unknown } | false | null;
+    if (socket && typeof socket.destroy === 'function') (socket as { destroy(): void }).destroy();
   }
 
   /** Sends a command through imapflow's queue and parser, keeping the server's NO/BAD text (imapflow's wrappers drop it). */

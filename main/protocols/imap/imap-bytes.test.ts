@@ -57,7 +57,10 @@ function craftedMessages(): Buffer[] {
     'latin1',
   );
   // Looks like IMAP syntax inside the literal: a literal marker and a tagged OK on their own lines.
-  const imapLookalike = Buffer.from(header('protocol lookalike') + `{12}${CRLF}A1 OK done${CRLF}* BYE${CRLF}`, 'latin1');
+  const imapLookalike = Buffer.from(
+    header('protocol lookalike') + `{12}${CRLF}A1 OK done${CRLF}* BYE${CRLF}`,
+    'latin1',
+  );
   const longLine = Buffer.from(header('long line') + 'A'.repeat(200 * 1024) + CRLF, 'latin1');
   const noFinalCrlf = Buffer.from(header('no final CRLF') + `first line${CRLF}last line without CRLF`, 'latin1');
   const aroundChunks = [RAW_CHUNK_BYTES - 1, RAW_CHUNK_BYTES, RAW_CHUNK_BYTES + 1, 2 * RAW_CHUNK_BYTES].map(
@@ -67,9 +70,7 @@ function craftedMessages(): Buffer[] {
 }
 
 function tenMegabyteMessage(): Buffer {
-  const attachment = randomBytes(7_500_000)
-    .toString('base64')
-    .replace(/.{76}/g, `$&${CRLF}`);
+  const attachment = randomBytes(7_500_000).toString('base64').replace(/.{76}/g, `$&${CRLF}`);
   return Buffer.from(
     `From: Test <test@localhost>${CRLF}Subject: big${CRLF}MIME-Version: 1.0${CRLF}` +
       `Content-Type: multipart/mixed; boundary="b"${CRLF}${CRLF}--b${CRLF}Content-Type: text/plain${CRLF}${CRLF}` +
@@ -199,16 +200,19 @@ describe('through a re-slicing proxy', () => {
   }
 });
 
+/** Puts a 50 MB message; the buffer lives only inside this function. */
+async function putFiftyMegabytes(owner: TestUser): Promise<{ expectedHash: string; expectedSize: number }> {
+  const lineText = `${'z'.repeat(998)}${CRLF}`;
+  const message = Buffer.from(header('fifty megabytes') + lineText.repeat(50 * 1024), 'latin1');
+  await putMessage(info, owner, message);
+  return { expectedHash: sha256(message), expectedSize: message.length };
+}
+
 describe('memory', () => {
   it('downloads 50 MB with little memory growth', { timeout: 120_000 }, async () => {
     const bigUser = await createTestUser(info);
-    const chunkText = `${'z'.repeat(998)}${CRLF}`;
-    let message: Buffer | null = Buffer.from(header('fifty megabytes') + chunkText.repeat(50 * 1024), 'latin1');
-    const expectedHash = sha256(message);
-    const expectedSize = message.length;
-    await putMessage(info, bigUser, message);
-    message = null;
-    // Release the test's own 50 MB before measuring, so the baseline is honest.
+    const { expectedHash, expectedSize } = await putFiftyMegabytes(bigUser);
+    // Release the test's own 50 MB (out of scope now) before measuring, so the baseline is honest.
     setFlagsFromString('--expose-gc');
     (runInNewContext('gc') as () => void)();
     const filePath = path.join(directory, 'fifty.eml');

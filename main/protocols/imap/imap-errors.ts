@@ -90,11 +90,23 @@ function serverRefusal(code: string | undefined, serverText: string | undefined,
       );
     case 'NONEXISTENT':
     case 'TRYCREATE':
-      return new MailError('NOT_FOUND', `The folder does not exist on ${context.host}${doing ? ` (while${doing})` : ''}${said}`, details);
+      return new MailError(
+        'NOT_FOUND',
+        `The folder does not exist on ${context.host}${doing ? ` (while${doing})` : ''}${said}`,
+        details,
+      );
     case 'ALREADYEXISTS':
-      return new MailError('INVALID_INPUT', `A folder with that name already exists on ${context.host}${said}`, details);
+      return new MailError(
+        'INVALID_INPUT',
+        `A folder with that name already exists on ${context.host}${said}`,
+        details,
+      );
     case 'INUSE':
-      return new MailError('MAILBOX_IN_USE', `The folder is in use by another program on ${context.host}${said}`, details);
+      return new MailError(
+        'MAILBOX_IN_USE',
+        `The folder is in use by another program on ${context.host}${said}`,
+        details,
+      );
     case 'AUTHENTICATIONFAILED':
     case 'AUTHORIZATIONFAILED':
       return new MailError('AUTH_FAILED', `${context.host} did not accept the user name or password${said}`, details);

@@ -40,7 +40,13 @@ describe('creating, renaming, deleting and subscribing', () => {
       expect(await session.createFolder('Projects')).toEqual({ created: false });
       let folders = await session.listFolders();
       const nested = folders.find((folder) => folder.path === 'Projects/2024');
-      expect(nested).toMatchObject({ name: '2024', parentPath: 'Projects', delimiter: '/', subscribed: true, role: null });
+      expect(nested).toMatchObject({
+        name: '2024',
+        parentPath: 'Projects',
+        delimiter: '/',
+        subscribed: true,
+        role: null,
+      });
 
       await session.setSubscribed('Projects/2024', false);
       folders = await session.listFolders();

@@ -223,7 +223,11 @@ export interface ImapSession {
   downloadRaw(path: string, uid: number, writable: Writable): Promise<RawDownload>;
   fetchRawSmall(path: string, uids: readonly number[]): Promise<RawMessages>;
 
-  append(path: string, message: Buffer, options?: { flags?: readonly string[]; internalDate?: Date }): Promise<AppendResult>;
+  append(
+    path: string,
+    message: Buffer,
+    options?: { flags?: readonly string[]; internalDate?: Date },
+  ): Promise<AppendResult>;
   copy(path: string, uids: readonly number[], destination: string): Promise<CopyResult>;
   move(path: string, uids: readonly number[], destination: string): Promise<MoveResult>;
   setFlags(path: string, uids: readonly number[], flags: readonly string[]): Promise<void>;
@@ -255,7 +259,11 @@ export interface ImapTimeouts {
   connectMs?: number;
   /** From connected to the server's greeting. */
   greetingMs?: number;
-  /** Silence while a command waits for its answer before the connection is given up. */
+  /**
+   * Silence allowed on the connection. A command waiting longer for its answer fails, and a
+   * session left with neither a command nor idle() running this long is closed ('error' with
+   * TIMEOUT, then 'close'): keep a long-lived session in idle().
+   */
   socketMs?: number;
 }
 

@@ -103,7 +103,8 @@ describe('fetchChanges', () => {
         expect(changes.method).toBe(variant.method);
         expect(changes.uidValidityChanged).toBe(false);
         expect(changes.vanished).toEqual([3]);
-        const changed = variant.method === 'full' ? changes.changed.filter((change) => change.uid === 1) : changes.changed;
+        const changed =
+          variant.method === 'full' ? changes.changed.filter((change) => change.uid === 1) : changes.changed;
         expect(changed.map((change) => change.uid)).toEqual([1]);
         expect(changed[0].flags).toEqual(['\\Answered']);
         expect(changes.status.exists).toBe(3);
@@ -149,15 +150,27 @@ describe('IDLE', () => {
       await withSession(user, starttls(info), async (other) => {
         const startedAt = Date.now();
         await other.append('INBOX', simpleMessage('pushed'));
-        await eventually(() => changes.some((change) => change.kind === 'exists' && change.count === 2), 5_000, 'EXISTS');
+        await eventually(
+          () => changes.some((change) => change.kind === 'exists' && change.count === 2),
+          5_000,
+          'EXISTS',
+        );
         console.log(`IDLE: new message noticed after ${Date.now() - startedAt} ms`);
 
         // A command on the idling session runs (IDLE pauses for it), and IDLE resumes afterwards.
         expect((await watcher.status('INBOX')).messages).toBe(2);
         await other.append('INBOX', simpleMessage('pushed again'));
-        await eventually(() => changes.some((change) => change.kind === 'exists' && change.count === 3), 5_000, 'EXISTS');
+        await eventually(
+          () => changes.some((change) => change.kind === 'exists' && change.count === 3),
+          5_000,
+          'EXISTS',
+        );
         await other.expungeUids('INBOX', [1]);
-        await eventually(() => changes.some((change) => change.kind === 'expunge' && change.uid === 1), 5_000, 'VANISHED');
+        await eventually(
+          () => changes.some((change) => change.kind === 'expunge' && change.uid === 1),
+          5_000,
+          'VANISHED',
+        );
       });
       controller.abort();
       await watching;
@@ -225,7 +238,12 @@ describe('MOVE', () => {
   for (const variant of [
     { name: 'MOVE', ignore: [], method: 'move', sourceRemoved: true },
     { name: 'no MOVE: COPY + UID EXPUNGE', ignore: ['MOVE'], method: 'copy-expunge', sourceRemoved: true },
-    { name: 'no MOVE, no UIDPLUS: COPY + \\Deleted only', ignore: ['MOVE', 'UIDPLUS'], method: 'copy-flag', sourceRemoved: false },
+    {
+      name: 'no MOVE, no UIDPLUS: COPY + \\Deleted only',
+      ignore: ['MOVE', 'UIDPLUS'],
+      method: 'copy-flag',
+      sourceRemoved: false,
+    },
   ] as const) {
     it(`moves with ${variant.name}, and another client’s \\Deleted message survives`, async () => {
       const { user, messages } = await userWithMessages(4);
@@ -254,6 +272,7 @@ describe('MOVE', () => {
         messages.slice(0, 2).map((message) => message.toString('latin1')),
       );
       const inbox = await flagsOf(user, 'INBOX');
+      expect(inbox.has(4)).toBe(true);
       expect(inbox.get(4)).toContain('\\Deleted');
       expect(inbox.get(3)).toEqual([]);
       if (variant.sourceRemoved) {

@@ -48,7 +48,9 @@ export async function withSession<T>(
 
 /** A small RFC 5322 message with a unique Message-ID. */
 export function simpleMessage(subject: string, body = 'Hello.', extraHeaders = ''): Buffer {
-  const id = `<${createHash('sha1').update(subject + Math.random()).digest('hex')}@test.localhost>`;
+  const id = `<${createHash('sha1')
+    .update(subject + Math.random())
+    .digest('hex')}@test.localhost>`;
   return Buffer.from(
     `From: Alice Example <alice@localhost>${CRLF}To: Bob <bob@localhost>${CRLF}Subject: ${subject}${CRLF}` +
       `Date: Tue, 02 Jan 2024 10:00:00 +0000${CRLF}Message-ID: ${id}${CRLF}${extraHeaders}${CRLF}${body}${CRLF}`,

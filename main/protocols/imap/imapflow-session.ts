@@ -145,10 +145,18 @@ function toEnvelope(envelope: MessageEnvelopeObject | undefined): RemoteEnvelope
   };
 }
 
+/**
+ * Flags as stored on the server. \Recent is left out: it belongs to one session, cannot be set
+ * (RFC 3501 section 2.3.2) and is gone from IMAP4rev2 (RFC 9051), so it must not reach the store.
+ */
+function storedFlags(flags: Iterable<string> | undefined): string[] {
+  return [...(flags ?? [])].filter((flag) => flag.toLowerCase() !== '\\recent');
+}
+
 function toHeader(message: FetchMessageObject): RemoteMessageHeader {
   return {
     uid: message.uid,
-    flags: [...(message.flags ?? [])],
+    flags: storedFlags(message.flags),
     size: message.size ?? 0,
     internalDate: toDate(message.internalDate),
     modseq: message.modseq ?? null,
@@ -526,7 +534,10 @@ export class ImapflowSession implements ImapSession {
     const doing = `listing the messages in ${path}`;
     const { uids, uidValidity } = await this.operate(doing, async () => {
       const mailbox = await this.ensureSelected(path, false);
-      return { uids: await this.selectedUids(selection), uidValidity: toUidValidity(mailbox.uidValidity, this.target.host) };
+      return {
+        uids: await this.selectedUids(selection),
+        uidValidity: toUidValidity(mailbox.uidValidity, this.target.host),
+      };
     });
     const missing: number[] = [];
     let done = 0;
@@ -584,7 +595,12 @@ export class ImapflowSession implements ImapSession {
       const knownLookup = new Set(known);
       const vanished = new Set<number>();
       const onExpunge = (event: ExpungeEvent): void => {
-        if (event.vanished && event.uid !== undefined && knownLookup.has(event.uid) && this.sameFolder(event.path, path)) {
+        if (
+          event.vanished &&
+          event.uid !== undefined &&
+          knownLookup.has(event.uid) &&
+          this.sameFolder(event.path, path)
+        ) {
           vanished.add(event.uid);
         }
       };
@@ -603,7 +619,7 @@ export class ImapflowSession implements ImapSession {
       }
       const changed: FlagChange[] = fetched
         .filter((message) => knownLookup.has(message.uid) && !vanished.has(message.uid))
-        .map((message) => ({ uid: message.uid, flags: [...(message.flags ?? [])], modseq: message.modseq ?? null }))
+        .map((message) => ({ uid: message.uid, flags: storedFlags(message.flags), modseq: message.modseq ?? null }))
         .sort((left, right) => left.uid - right.uid);
       if (method === 'full') {
         const present = new Set(changed.map((change) => change.uid));
@@ -612,7 +628,8 @@ export class ImapflowSession implements ImapSession {
       if (method === 'condstore') {
         // CONDSTORE alone says nothing about expunges: ask which known UIDs still exist.
         const existing = await this.client.search({ uid: knownSet }, { uid: true });
-        if (!Array.isArray(existing)) throw new MailError('SERVER_ERROR', `${this.target.host} could not list the messages.`);
+        if (!Array.isArray(existing))
+          throw new MailError('SERVER_ERROR', `${this.target.host} could not list the messages.`);
         const present = new Set(existing);
         return { ...empty, changed, vanished: known.filter((uid) => !present.has(uid)) };
       }
@@ -685,7 +702,8 @@ export class ImapflowSession implements ImapSession {
       await this.ensureSelected(path, false);
       const sized = await this.client.fetchAll(formatUidSet(wanted), { uid: true, size: true }, { uid: true });
       const sizeOf = new Map<number, number>();
-      for (const message of sized) if (isUid(message.uid) && typeof message.size === 'number') sizeOf.set(message.uid, message.size);
+      for (const message of sized)
+        if (isUid(message.uid) && typeof message.size === 'number') sizeOf.set(message.uid, message.size);
       const tooLarge = wanted.filter((uid) => (sizeOf.get(uid) ?? 0) > SMALL_MESSAGE_MAX_BYTES);
       const small = wanted.filter((uid) => sizeOf.has(uid) && (sizeOf.get(uid) ?? 0) <= SMALL_MESSAGE_MAX_BYTES);
       const batches: number[][] = [];
@@ -724,9 +742,13 @@ export class ImapflowSession implements ImapSession {
 
   // ---- changing messages ------------------------------------------------------------------
 
-  append(path: string, message: Buffer, options: { flags?: readonly string[]; internalDate?: Date } = {}): Promise<AppendResult> {
-    const flags = validateFlags(options.flags ?? []);
+  append(
+    path: string,
+    message: Buffer,
+    options: { flags?: readonly string[]; internalDate?: Date } = {},
+  ): Promise<AppendResult> {
     return this.operate(`saving a message to ${path}`, async () => {
+      const flags = validateFlags(options.flags ?? []);
       const result = await this.client.append(path, message, flags, options.internalDate);
       if (!result) throw new MailError('SERVER_ERROR', `${this.target.host} did not store the message in ${path}.`);
       return { uid: isUid(result.uid) ? result.uid : null, uidValidity: optionalUidValidity(result.uidValidity) };
@@ -734,7 +756,10 @@ export class ImapflowSession implements ImapSession {
   }
 
   private async copyUids(uids: number[], destination: string): Promise<CopyResult> {
-    const response = await this.run('UID COPY', [{ type: 'SEQUENCE', value: formatUidSet(uids) }, this.encodedPath(destination)]);
+    const response = await this.run('UID COPY', [
+      { type: 'SEQUENCE', value: formatUidSet(uids) },
+      this.encodedPath(destination),
+    ]);
     return parseCopyUid(response) ?? { uidMap: null, destinationUidValidity: null };
   }
 
@@ -812,9 +837,14 @@ export class ImapflowSession implements ImapSession {
     return this.changeFlags(path, uids, '-FLAGS.SILENT', flags);
   }
 
-  private changeFlags(path: string, uids: readonly number[], operation: string, flags: readonly string[]): Promise<void> {
-    const valid = validateFlags(flags);
+  private changeFlags(
+    path: string,
+    uids: readonly number[],
+    operation: string,
+    flags: readonly string[],
+  ): Promise<void> {
     return this.operate(`changing flags in ${path}`, async () => {
+      const valid = validateFlags(flags);
       const sorted = requireUids(uids);
       await this.ensureSelected(path, true);
       await this.store(sorted, operation, valid);
@@ -862,7 +892,13 @@ export class ImapflowSession implements ImapSession {
     };
     const onFlags = (event: FlagsEvent): void => {
       if (inFolder(event.path)) {
-        onChange({ kind: 'flags', path, uid: event.uid ?? null, flags: [...event.flags], modseq: event.modseq ?? null });
+        onChange({
+          kind: 'flags',
+          path,
+          uid: event.uid ?? null,
+          flags: storedFlags(event.flags),
+          modseq: event.modseq ?? null,
+        });
       }
     };
     this.client.on('exists', onExists);
@@ -899,8 +935,10 @@ export class ImapflowSession implements ImapSession {
         if (endedByItself && endedEarly && !signal.aborted && !this.isClosed) {
           await new Promise<void>((resolve) => {
             const timer = setTimeout(done, IDLE_RESTART_DELAY_MS);
+            const stopOnClose = this.on('close', done);
             function done(): void {
               clearTimeout(timer);
+              stopOnClose();
               signal.removeEventListener('abort', done);
               resolve();
             }

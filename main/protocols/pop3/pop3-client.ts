@@ -5,7 +5,6 @@
  * strings — and which has no STLS. All framing is done by `Pop3ResponseReader`; this file owns the
  * socket, the command queue, authentication and error mapping.
  */
-import { createHash } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
@@ -21,6 +20,7 @@ import {
   type ConnectionTarget,
 } from '../tls-errors';
 import type { MailboxStatus, MessageIdentity, MessageListing, Pop3Capabilities, Pop3Mailbox } from './pop3-mailbox';
+import { bodyLines, parseCapabilities, parseNumberPair, parseUidLine, responseCode } from './pop3-responses';
 import {
   endsWithCrlf,
   Pop3ProtocolError,
@@ -29,6 +29,9 @@ import {
   type ResponseExpectation,
   type StatusLine,
 } from './response-reader';
+import { apopDigest, greetingTimestamp, plainMechanism, type SaslMechanism } from './sasl';
+
+export type { SaslMechanism } from './sasl';
 
 /** TCP connect plus TLS handshake. */
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -50,19 +53,6 @@ export interface Pop3Timeouts {
   connectMs: number;
   greetingMs: number;
   commandMs: number;
-}
-
-/**
- * A SASL mechanism (RFC 5034), the hook for AUTH XOAUTH2 and others. Responses are base64 text as
- * POP3 carries it; an empty initial response is sent as "=".
- */
-export interface SaslMechanism {
-  /** As registered with IANA, e.g. "PLAIN", "XOAUTH2". */
-  readonly name: string;
-  /** Base64 initial response, or undefined to wait for the server's first challenge. */
-  initialResponse(): string | undefined | Promise<string | undefined>;
-  /** Base64 answer to a base64 challenge from a "+ " line. */
-  respond(challenge: string): string | Promise<string>;
 }
 
 /**
@@ -90,16 +80,6 @@ export interface Pop3ConnectOptions {
   timeouts?: Partial<Pop3Timeouts>;
 }
 
-/** SASL PLAIN (RFC 4616): authorization identity empty, then user name and password, UTF-8. */
-export function plainMechanism(username: string, password: string): SaslMechanism {
-  const response = Buffer.from(`\0${username}\0${password}`, 'utf8').toString('base64');
-  return {
-    name: 'PLAIN',
-    initialResponse: () => response,
-    respond: () => response,
-  };
-}
-
 interface BodySink {
   data(bytes: Buffer): void;
 }
@@ -117,44 +97,6 @@ interface PendingCommand {
   reject(error: MailError): void;
 }
 
-/** RFC 2449 §8 response code, e.g. "IN-USE" from "-ERR [IN-USE] locked". */
-function responseCode(text: string): string | null {
-  const match = /^\[([^\]]+)\]/.exec(text);
-  return match ? match[1].toUpperCase() : null;
-}
-
-function parseCapabilities(body: Buffer | null): Pop3Capabilities {
-  const lines =
-    body === null
-      ? []
-      : body
-          .toString('latin1')
-          .split('\r\n')
-          .map((line) => line.trim())
-          .filter((line) => line.length > 0);
-  const names = new Set(lines.map((line) => line.split(/\s+/)[0].toUpperCase()));
-  const argumentsOf = (name: string): string[] => {
-    const line = lines.find((candidate) => candidate.split(/\s+/)[0].toUpperCase() === name);
-    return line ? line.split(/\s+/).slice(1) : [];
-  };
-  const loginDelay = Number.parseInt(argumentsOf('LOGIN-DELAY')[0] ?? '', 10);
-  const expire = argumentsOf('EXPIRE')[0]?.toUpperCase();
-  const expireDays = Number.parseInt(expire ?? '', 10);
-  return {
-    known: body !== null,
-    lines,
-    stls: names.has('STLS'),
-    pipelining: names.has('PIPELINING'),
-    top: names.has('TOP'),
-    uidl: names.has('UIDL'),
-    user: names.has('USER'),
-    responseCodes: names.has('RESP-CODES'),
-    saslMechanisms: argumentsOf('SASL').map((mechanism) => mechanism.toUpperCase()),
-    loginDelaySeconds: Number.isSafeInteger(loginDelay) ? loginDelay : null,
-    expireDays: expire === 'NEVER' ? 'never' : Number.isSafeInteger(expireDays) ? expireDays : null,
-  };
-}
-
 function assertMessageNumber(value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new MailError('INVALID_INPUT', `${value} is not a POP3 message number (they start at 1).`);
@@ -166,39 +108,8 @@ function assertSingleLine(value: string, what: string): void {
   if (/[\r\n\0]/.test(value)) throw new MailError('INVALID_INPUT', `The ${what} must not contain line breaks.`);
 }
 
-function parseNumberPair(text: string, what: string): [number, number] {
-  const match = /^(\d+) (\d+)(?:\s|$)/.exec(text);
-  const first = match ? Number(match[1]) : Number.NaN;
-  const second = match ? Number(match[2]) : Number.NaN;
-  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second)) {
-    throw new MailError('SERVER_ERROR', `The server sent an unreadable ${what}: "${text.slice(0, 80)}"`, {
-      serverText: text,
-    });
-  }
-  return [first, second];
-}
-
-/** RFC 1939 §7: a unique-id is 1 to 70 characters in the range 0x21 to 0x7E. */
-function parseUidLine(text: string): MessageIdentity {
-  const match = /^(\d+) ([\x21-\x7e]{1,70})\s*$/.exec(text);
-  const number = match ? Number(match[1]) : Number.NaN;
-  if (!match || !Number.isSafeInteger(number)) {
-    throw new MailError('SERVER_ERROR', `The server sent an unreadable UIDL line: "${text.slice(0, 80)}"`, {
-      serverText: text,
-    });
-  }
-  return { number, uid: match[2] };
-}
-
 /** A socket we gave up on may still report errors; they are no longer anyone's concern. */
 function ignoreLateErrors(): void {}
-
-function bodyLines(body: Buffer): string[] {
-  return body
-    .toString('latin1')
-    .split('\r\n')
-    .filter((line) => line.length > 0);
-}
 
 export class Pop3Client implements Pop3Mailbox {
   private socket: Socket | TLSSocket | null = null;
@@ -607,12 +518,10 @@ export class Pop3Client implements Pop3Mailbox {
     const password = options.password;
     if (password === undefined) throw new MailError('INVALID_INPUT', 'A password is needed to log in.');
     const method = options.authentication ?? 'auto';
-    const timestamp = /<[^<>\s]+@[^<>\s]+>/.exec(this.greetingText)?.[0];
+    const timestamp = greetingTimestamp(this.greetingText);
     if (method === 'apop' && timestamp) {
       // RFC 1939 §7: the digest proves the password without sending it.
-      const digest = createHash('md5')
-        .update(timestamp + password, 'utf8')
-        .digest('hex');
+      const digest = apopDigest(timestamp, password);
       const status = await this.command(`APOP ${options.username} ${digest}`, 'APOP', 'single-line');
       if (status.kind !== 'ok') throw this.authenticationError(status);
       return;

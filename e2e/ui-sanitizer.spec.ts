@@ -1,0 +1,265 @@
+/**
+ * The mail sanitizer (renderer/src/features/reader/sanitize.ts) inside real Chromium, on a page
+ * WITHOUT any Content Security Policy, so only the sanitizer stands between hostile mail and the
+ * network: no script may run and not a single request may leave the page while the sanitized
+ * HTML is displayed. Every request is routed and recorded (then aborted); a positive control per
+ * test proves the recording would notice a leak.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from './support/chromium';
+import { EVIL_ORIGIN, HOSTILE_SAMPLES, NEWSLETTER_HTML } from './support/hostile-html';
+import { bundleRendererModule } from './support/renderer-module';
+
+const TEST_PAGE = 'http://sanitizer.test/';
+/** Image loads start within a frame or two; this is generous so a slow machine still catches a leak. */
+const SETTLE_MS = 600;
+
+interface SanitizedHtml {
+  body: string;
+  blockedRemoteCount: number;
+  remoteOrigins: string[];
+  links: { text: string; href: string; host: string | null; deceptive: boolean }[];
+}
+interface SanitizerModule {
+  sanitizeMailHtml(html: string, options: { allowRemote: boolean }): SanitizedHtml;
+  frameDocument(sanitized: SanitizedHtml): string;
+  htmlToText(html: string): string;
+}
+declare global {
+  interface Window {
+    WhereaboutsSanitizer: SanitizerModule;
+    __xss?: number;
+    __control?: number;
+  }
+}
+
+let browser: Browser;
+let bundle: string;
+
+beforeAll(async () => {
+  [browser, bundle] = await Promise.all([
+    launchChromium(),
+    bundleRendererModule('renderer/src/features/reader/sanitize.ts', 'WhereaboutsSanitizer'),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Harness {
+  context: BrowserContext;
+  page: Page;
+  /** Every URL requested besides the test page itself. */
+  requests: string[];
+  dialogs: string[];
+}
+
+async function openHarness(): Promise<Harness> {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const requests: string[] = [];
+  const dialogs: string[] = [];
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    if (url === TEST_PAGE) {
+      await route.fulfill({
+        contentType: 'text/html; charset=utf-8',
+        body: '<!doctype html><html><head><title>sanitizer</title></head><body><div id="host"></div></body></html>',
+      });
+      return;
+    }
+    requests.push(url);
+    await route.abort();
+  });
+  const page = await context.newPage();
+  page.on('request', (request) => {
+    const url = request.url();
+    if (url !== TEST_PAGE && !url.startsWith('data:') && !requests.includes(url)) requests.push(url);
+  });
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(TEST_PAGE);
+  await page.addScriptTag({ content: bundle });
+  return { context, page, requests, dialogs };
+}
+
+/** Elements and attributes that must never survive, checked on the live DOM the browser built. */
+async function forbiddenLeftovers(page: Page, containerId: string): Promise<string[]> {
+  return page.evaluate((id) => {
+    const container = document.getElementById(id);
+    if (container === null) return ['container missing'];
+    const found: string[] = [];
+    const forbiddenTags = new Set([
+      'SCRIPT',
+      'IFRAME',
+      'FRAME',
+      'FRAMESET',
+      'OBJECT',
+      'EMBED',
+      'FORM',
+      'INPUT',
+      'BUTTON',
+      'BASE',
+      'META',
+      'LINK',
+      'VIDEO',
+      'AUDIO',
+      'SOURCE',
+      'PICTURE',
+      'TEMPLATE',
+      'svg',
+      'math',
+    ]);
+    for (const element of Array.from(container.querySelectorAll('*'))) {
+      if (forbiddenTags.has(element.tagName)) found.push(`<${element.tagName.toLowerCase()}>`);
+      for (const attribute of Array.from(element.attributes)) {
+        const name = attribute.name.toLowerCase();
+        if (name.startsWith('on')) found.push(`${element.tagName} ${name}`);
+        if (['href', 'srcset', 'action', 'formaction', 'poster', 'ping', 'lowsrc', 'dynsrc'].includes(name)) {
+          found.push(`${element.tagName} ${name}="${attribute.value}"`);
+        }
+        if ((name === 'src' || name === 'background') && !attribute.value.startsWith('data:image/')) {
+          found.push(`${element.tagName} ${name}="${attribute.value}"`);
+        }
+      }
+    }
+    return found;
+  }, containerId);
+}
+
+/** Hover and focus everything, so handlers that wait for a user would fire now. */
+async function provoke(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    for (const element of Array.from(document.querySelectorAll('#host *'))) {
+      for (const type of ['mouseover', 'mouseenter', 'click', 'focus']) {
+        element.dispatchEvent(new MouseEvent(type, { bubbles: true }));
+      }
+    }
+  });
+}
+
+describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
+  it(`removes every script and every request from ${HOSTILE_SAMPLES.length} hostile samples`, async () => {
+    const { context, page, requests, dialogs } = await openHarness();
+    const leftovers: Record<string, string[]> = {};
+    for (const [index, sample] of HOSTILE_SAMPLES.entries()) {
+      const id = `sample-${index}`;
+      await page.evaluate(
+        ({ html, id: containerId }) => {
+          const container = document.createElement('div');
+          container.id = containerId;
+          container.innerHTML = window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: false }).body;
+          document.getElementById('host')?.append(container);
+        },
+        { html: sample.html, id },
+      );
+      const found = await forbiddenLeftovers(page, id);
+      if (found.length > 0) leftovers[sample.name] = found;
+    }
+    await provoke(page);
+    await page.waitForTimeout(SETTLE_MS);
+
+    expect(leftovers).toEqual({});
+    expect(requests).toEqual([]);
+    expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+    expect(dialogs).toEqual([]);
+
+    // Positive control: the same page does run handlers and does record requests when not sanitized.
+    await page.evaluate((origin) => {
+      const control = document.createElement('div');
+      control.innerHTML = `<img src="${origin}/control.png"><img src="x" onerror="window.__control = 1">`;
+      document.body.append(control);
+    }, EVIL_ORIGIN);
+    await page.waitForTimeout(SETTLE_MS);
+    expect(requests).toContain(`${EVIL_ORIGIN}/control.png`);
+    expect(await page.evaluate(() => window.__control)).toBe(1);
+    await context.close();
+  });
+
+  it('shows each sanitized sample in a sandboxed srcdoc frame without a request or a script', async () => {
+    const { context, page, requests, dialogs } = await openHarness();
+    await page.evaluate((samples) => {
+      for (const sample of samples) {
+        const sanitized = window.WhereaboutsSanitizer.sanitizeMailHtml(sample.html, { allowRemote: false });
+        const frame = document.createElement('iframe');
+        frame.setAttribute('sandbox', '');
+        frame.srcdoc = window.WhereaboutsSanitizer.frameDocument(sanitized);
+        document.getElementById('host')?.append(frame);
+      }
+    }, HOSTILE_SAMPLES);
+    await page.waitForTimeout(SETTLE_MS);
+    expect(requests).toEqual([]);
+    expect(dialogs).toEqual([]);
+    expect(page.frames().length).toBe(HOSTILE_SAMPLES.length + 1);
+
+    // Control: remote content the user allowed does load in such a frame, so the silence above is real.
+    await page.evaluate((html) => {
+      const sanitized = window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: true });
+      const frame = document.createElement('iframe');
+      frame.setAttribute('sandbox', '');
+      frame.srcdoc = window.WhereaboutsSanitizer.frameDocument(sanitized);
+      document.body.append(frame);
+    }, NEWSLETTER_HTML);
+    await page.waitForTimeout(SETTLE_MS);
+    expect(requests).toEqual([`${EVIL_ORIGIN}/banner.png`]);
+    await context.close();
+  });
+
+  it('keeps inline images and styles, counts blocked remote images, and lists links with a warning for deceptive ones', async () => {
+    const { context, page } = await openHarness();
+    const [blocked, allowed] = await page.evaluate(
+      (html) => [
+        window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: false }),
+        window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: true }),
+      ],
+      NEWSLETTER_HTML,
+    );
+    expect(blocked.blockedRemoteCount).toBe(1);
+    expect(blocked.remoteOrigins).toEqual([]);
+    expect(blocked.body).toContain('src="data:image/png;base64,');
+    expect(blocked.body).not.toContain('banner.png');
+    expect(blocked.body).toContain('.card');
+    expect(allowed.blockedRemoteCount).toBe(0);
+    expect(allowed.remoteOrigins).toEqual([EVIL_ORIGIN]);
+    expect(allowed.body).toContain(`src="${EVIL_ORIGIN}/banner.png"`);
+    expect(blocked.links).toEqual([
+      {
+        text: 'https://www.bank.example/login',
+        href: 'https://bank.evil.example/login',
+        host: 'bank.evil.example',
+        deceptive: true,
+      },
+      { text: 'the full story', href: 'https://news.example.org/spring', host: 'news.example.org', deceptive: false },
+    ]);
+    await context.close();
+  });
+
+  it('refuses a URL that swallowed markup (EFAIL) even when remote content is allowed', async () => {
+    const { context, page } = await openHarness();
+    const efail = HOSTILE_SAMPLES.filter((sample) => sample.name.startsWith('efail'));
+    const bodies = await page.evaluate(
+      (samples) =>
+        samples.map((sample) => window.WhereaboutsSanitizer.sanitizeMailHtml(sample.html, { allowRemote: true }).body),
+      efail,
+    );
+    for (const body of bodies) {
+      expect(body).not.toContain(EVIL_ORIGIN);
+      expect(body).not.toMatch(/src=|background=/);
+    }
+    await context.close();
+  });
+
+  it('turns an HTML part into readable plain text for the plain-text view', async () => {
+    const { context, page } = await openHarness();
+    const text = await page.evaluate(() =>
+      window.WhereaboutsSanitizer.htmlToText(
+        '<style>p{color:red}</style><h1>Title</h1><p>First<br>line two</p><script>x()</script><ul><li>one</li><li>two</li></ul>',
+      ),
+    );
+    expect(text).toBe('Title\nFirst\nline two\none\ntwo');
+    await context.close();
+  });
+});

@@ -1,0 +1,253 @@
+/**
+ * Switching an account between IMAP and POP3 (SEMANTICS S13): plan first, then run exactly that
+ * plan. Nothing is deleted anywhere by a switch, and it is reversible:
+ *
+ * - IMAP → POP3: the bodies POP3 will need (INBOX, or every folder) are downloaded first, so no
+ *   message becomes unreadable; if that fails, nothing changes. INBOX rows move to the local
+ *   POP3 inbox still marked as on the server, so POP3 recognises them (Message-ID + size) and
+ *   downloads nothing twice. Other server folders stay untouched on the server, their local
+ *   copies readable.
+ * - POP3 → IMAP: the server is listed first; local inbox copies of messages the server holds are
+ *   re-linked to their IMAP identity (no second download), and local-only mail is uploaded to the
+ *   chosen folder when asked, skipping what the server already has (Message-ID + size).
+ */
+import type { ChangePlan, MailEvent, MailEvents, ProposedChange } from '../../shared/api';
+import { MailError } from '../../shared/errors';
+import type { Account, ServerEndpoint } from '../../shared/model';
+import { connectImap } from '../protocols/imap/connect-imap';
+import type { MessageStore } from '../store/message-store';
+import type { AccountEngine } from '../sync/engine';
+import { ensureLocalFolders } from '../sync/pop3/local-folders';
+import type { ServerAction } from '../sync/server-actions';
+import { duplicateKey, planChange, type PlanInput } from './plan';
+import { planInput } from './report';
+
+export interface ServerMessage {
+  folderPath: string;
+  uidValidity: number;
+  uid: number;
+  messageIdHeader: string | null;
+  size: number;
+  flags: string[];
+}
+
+export interface SwitchDependencies {
+  store: MessageStore;
+  account(): Account;
+  password(): Promise<string>;
+  engine(): AccountEngine;
+  updateAccount(changes: Partial<Account>): Promise<Account>;
+  emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
+}
+
+const HEADER_BATCH = 500;
+
+/** The POP3 server to use when the account has none saved: the IMAP host, implicit TLS (RFC 8314). */
+function defaultEndpoint(from: ServerEndpoint | null, port: number): ServerEndpoint | null {
+  return from ? { host: from.host, port, security: 'tls', pinnedFingerprint: from.pinnedFingerprint ?? null } : null;
+}
+
+export function targetEndpoint(account: Account, change: ProposedChange): ServerEndpoint {
+  if (change.kind !== 'switch-mode') throw new MailError('INVALID_INPUT', 'This change is not a mode switch.');
+  const endpoint =
+    change.server ??
+    (change.to === 'pop3'
+      ? (account.pop3 ?? defaultEndpoint(account.imap, 995))
+      : (account.imap ?? defaultEndpoint(account.pop3, 993)));
+  if (!endpoint) throw new MailError('INVALID_INPUT', `Enter the ${change.to.toUpperCase()} server's settings first.`);
+  return endpoint;
+}
+
+/** Every message on the IMAP server (headers only), for a plan that must know what is there. */
+export async function listServerMessages(account: Account, endpoint: ServerEndpoint, password: string): Promise<ServerMessage[]> {
+  const session = await connectImap({ endpoint, username: account.username, password });
+  try {
+    const messages: ServerMessage[] = [];
+    for (const folder of await session.listFolders()) {
+      if (!folder.selectable) continue;
+      await session.fetchHeaders(folder.path, { from: 1 }, { batchSize: HEADER_BATCH }, (batch) => {
+        for (const message of batch.messages) {
+          messages.push({
+            folderPath: folder.path,
+            uidValidity: batch.uidValidity,
+            uid: message.uid,
+            messageIdHeader: message.envelope.messageId,
+            size: message.size,
+            flags: message.flags,
+          });
+        }
+      });
+    }
+    return messages;
+  } finally {
+    await session.close();
+  }
+}
+
+/**
+ * What the plan of a switch to IMAP must add to the local snapshot: server messages this computer
+ * has never seen appear as server-only rows after the switch, and local inbox copies the server
+ * holds become "both".
+ */
+export function withServerInventory(input: PlanInput, inventory: readonly ServerMessage[]): PlanInput {
+  const folderById = new Map(input.folders.map((folder) => [folder.id, folder]));
+  const isInboxPath = (path: string): boolean => path.toUpperCase() === 'INBOX';
+  const localInboxIds = new Set(
+    input.folders.filter((folder) => folder.kind === 'local' && folder.role === 'inbox').map((folder) => folder.id),
+  );
+  const serverInboxKeys = new Set(
+    inventory.filter((message) => isInboxPath(message.folderPath)).map(duplicateKey).filter((key) => key !== null),
+  );
+  // Local inbox copies the server's INBOX holds are re-linked: they count once, as "both".
+  const relinked = new Set<string>();
+  const messages = input.messages.map((message) => {
+    const key = duplicateKey(message);
+    if (!localInboxIds.has(message.folderId) || key === null || !serverInboxKeys.has(key) || relinked.has(key)) return message;
+    relinked.add(key);
+    return { ...message, residency: 'both' as const };
+  });
+  // Server folders this computer already lists keep their rows (matched by identity during sync).
+  const listed = new Set(
+    input.messages
+      .filter((message) => folderById.get(message.folderId)?.kind === 'server')
+      .map((message) => `${folderById.get(message.folderId)?.path}\u0000${duplicateKey(message)}`),
+  );
+  const unseen = inventory
+    .filter((message) => {
+      const key = duplicateKey(message);
+      if (key !== null && isInboxPath(message.folderPath) && relinked.has(key)) return false;
+      return !listed.has(`${message.folderPath}\u0000${key}`);
+    })
+    .map((message) => ({
+      id: `server:${message.folderPath}:${message.uidValidity}:${message.uid}`,
+      folderId: `server-folder:${message.folderPath}`,
+      subject: '',
+      messageIdHeader: message.messageIdHeader,
+      size: message.size,
+      residency: 'server' as const,
+      popUidl: null,
+      downloadedAt: null,
+    }));
+  const serverFolders = [...new Set(inventory.map((message) => message.folderPath))].map((path) => ({
+    id: `server-folder:${path}`,
+    path,
+    kind: 'server' as const,
+    role: isInboxPath(path) ? 'inbox' : null,
+    keepOffline: false,
+  }));
+  return { ...input, folders: [...input.folders, ...serverFolders], messages: [...messages, ...unseen] };
+}
+
+export async function previewChange(deps: SwitchDependencies, change: ProposedChange): Promise<ChangePlan> {
+  const account = deps.account();
+  let input = planInput(deps.store, account);
+  if (change.kind === 'switch-mode' && change.to === 'imap' && account.mode === 'pop3') {
+    input = withServerInventory(input, await listServerMessages(account, targetEndpoint(account, change), await deps.password()));
+  }
+  return planChange(input, change);
+}
+
+function progress(deps: SwitchDependencies, done: number, total: number, bytes: number): void {
+  deps.emit('syncProgress', { accountId: deps.account().id, phase: 'switch', folder: null, done, total, bytes });
+}
+
+export async function switchMode(deps: SwitchDependencies, change: ProposedChange): Promise<ChangePlan> {
+  if (change.kind !== 'switch-mode') throw new MailError('INVALID_INPUT', 'This change is not a mode switch.');
+  const account = deps.account();
+  if (account.mode === change.to) {
+    throw new MailError('INVALID_INPUT', `This account already uses ${change.to.toUpperCase()}.`);
+  }
+  return change.to === 'pop3' ? await switchToPop3(deps, change) : await switchToImap(deps, change);
+}
+
+async function switchToPop3(deps: SwitchDependencies, change: Extract<ProposedChange, { to: 'pop3' }>): Promise<ChangePlan> {
+  const { store } = deps;
+  const account = deps.account();
+  const endpoint = targetEndpoint(account, change);
+  const plan = planChange(planInput(store, account), change);
+  const total = plan.download.length + 1;
+  progress(deps, 0, total, 0);
+  if (plan.download.length > 0) {
+    // Downloads go through the IMAP engine while the account is still in IMAP mode.
+    await deps.engine().fetchBodies(plan.download.map((entry) => entry.messageId));
+    const missing = plan.download.filter((entry) => !store.getMessageRecord(entry.messageId)?.localPath);
+    if (missing.length > 0) {
+      throw new MailError(
+        'CONNECTION_LOST',
+        `${missing.length} message(s) could not be downloaded, so the account was left in IMAP mode. Nothing was changed.`,
+      );
+    }
+  }
+  progress(deps, plan.download.length, total, plan.totals.download.bytes);
+  // The inbox rows move to the local POP3 inbox, still marked as on the server.
+  const inbox = await ensureLocalFolders(store, account.id);
+  for (const folder of store.listFolderRecords(account.id)) {
+    if (folder.kind !== 'server' || (folder.role !== 'inbox' && folder.path.toUpperCase() !== 'INBOX')) continue;
+    for (const message of store.listFolderMessages(folder.id)) {
+      await store.moveMessage(message.id, inbox.id, { onServer: true });
+    }
+  }
+  await deps.updateAccount({ mode: 'pop3', pop3: endpoint, leaveOnServer: change.leaveOnServer });
+  progress(deps, total, total, plan.totals.download.bytes);
+  return plan;
+}
+
+async function switchToImap(deps: SwitchDependencies, change: Extract<ProposedChange, { to: 'imap' }>): Promise<ChangePlan> {
+  const { store } = deps;
+  const account = deps.account();
+  const endpoint = targetEndpoint(account, change);
+  const inventory = await listServerMessages(account, endpoint, await deps.password());
+  const plan = planChange(withServerInventory(planInput(store, account), inventory), change);
+  const total = plan.upload.length + 2;
+  progress(deps, 0, total, 0);
+
+  // Re-link local inbox copies to the server's INBOX rows before the first IMAP sync sees them.
+  const localInbox = store.listFolderRecords(account.id).find((folder) => folder.kind === 'local' && folder.role === 'inbox');
+  const serverInboxMessages = new Map<string, ServerMessage>();
+  for (const message of inventory) {
+    const key = duplicateKey(message);
+    if (key && message.folderPath.toUpperCase() === 'INBOX' && !serverInboxMessages.has(key)) serverInboxMessages.set(key, message);
+  }
+  if (localInbox) {
+    const serverInbox = await store.upsertFolder({ accountId: account.id, kind: 'server', path: 'INBOX', role: 'inbox', keepOffline: true });
+    for (const message of store.listFolderMessages(localInbox.id)) {
+      const key = duplicateKey({ messageIdHeader: message.messageId, size: message.size });
+      const match = key ? serverInboxMessages.get(key) : undefined;
+      if (!match) continue;
+      serverInboxMessages.delete(key as string);
+      await store.moveMessage(message.id, serverInbox.id, { onServer: true });
+      await store.setRemoteIdentity(message.id, { uidvalidity: match.uidValidity, uid: match.uid });
+    }
+  }
+  await deps.updateAccount({ mode: 'imap', imap: endpoint });
+  progress(deps, 1, total, 0);
+  await deps.engine().syncOnce();
+
+  if (plan.upload.length > 0 && change.uploadLocalTo !== null) {
+    let target = store.findFolder(account.id, 'server', change.uploadLocalTo);
+    if (!target) {
+      const create: ServerAction = { kind: 'imap-create-folder', payload: { path: change.uploadLocalTo } };
+      store.enqueueAction({ accountId: account.id, kind: create.kind, payload: create.payload });
+      target = await store.upsertFolder({ accountId: account.id, kind: 'server', path: change.uploadLocalTo });
+    }
+    let bytes = 0;
+    for (const [index, entry] of plan.upload.entries()) {
+      const record = store.getMessageRecord(entry.messageId);
+      if (!record) continue;
+      const append: ServerAction = {
+        kind: 'imap-append',
+        payload: { messageId: record.id, toPath: target.path, flags: record.flags },
+      };
+      await store.moveMessage(record.id, target.id, {
+        onServer: false,
+        enqueue: { accountId: account.id, kind: append.kind, payload: append.payload },
+      });
+      bytes += entry.bytes;
+      progress(deps, index + 2, total, bytes);
+    }
+    // Replays the queued uploads now.
+    await deps.engine().syncOnce();
+  }
+  progress(deps, total, total, plan.totals.upload.bytes);
+  return plan;
+}
