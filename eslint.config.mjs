@@ -9,7 +9,10 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 const noElectron = { name: 'electron', message: 'Only main/electron/ may import electron.' };
-const mainPatterns = { group: ['**/main/**', '../main', '../../main'], message: 'renderer/ and shared/ never import main/.' };
+const mainPatterns = {
+  group: ['**/main/**', '../main', '../../main'],
+  message: 'renderer/ and shared/ never import main/.',
+};
 const rendererPatterns = { group: ['**/renderer/**'], message: 'Only the renderer imports renderer code.' };
 
 export default tseslint.config(
@@ -23,7 +26,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']", message: 'No focused tests.' },
+        {
+          selector: "CallExpression[callee.object.name=/^(it|test|describe)$/][callee.property.name='only']",
+          message: 'No focused tests.',
+        },
       ],
     },
   },
@@ -31,14 +37,33 @@ export default tseslint.config(
     files: ['shared/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {
-      'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ is environment-neutral.' }))], patterns: [mainPatterns, rendererPatterns, { group: ['react', 'react-dom'], message: 'shared/ is environment-neutral.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ is environment-neutral.' }))],
+          patterns: [
+            mainPatterns,
+            rendererPatterns,
+            { group: ['react', 'react-dom'], message: 'shared/ is environment-neutral.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', { paths: [noElectron, ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandbox without Node.' }))], patterns: [mainPatterns] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            noElectron,
+            ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandbox without Node.' })),
+          ],
+          patterns: [mainPatterns],
+        },
+      ],
     },
   },
   {

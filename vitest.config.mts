@@ -2,7 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['shared/**/*.test.ts', 'main/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'e2e/**/*.test.ts', 'e2e/**/*.spec.ts'],
+    include: [
+      'shared/**/*.test.ts',
+      'main/**/*.test.ts',
+      'renderer/**/*.test.{ts,tsx}',
+      'e2e/**/*.test.ts',
+      'e2e/**/*.spec.ts',
+    ],
     globalSetup: ['e2e/mailserver/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -2,18 +2,22 @@
  * The mail sanitizer (renderer/src/features/reader/sanitize.ts) inside real Chromium, on a page
  * WITHOUT any Content Security Policy, so only the sanitizer stands between hostile mail and the
  * network: no script may run and not a single request may leave the page while the sanitized
- * HTML is displayed. Every request is routed and recorded (then aborted); a positive control per
- * test proves the recording would notice a leak.
+ * HTML is displayed. Every request is routed and recorded (then aborted); requests Playwright's
+ * routing does not see (those from sandboxed srcdoc frames) reach a loopback canary server, because
+ * Chromium resolves every host name to it. A positive control per test proves a leak would show.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/chromium';
+import { CHROMIUM_EXECUTABLE } from './support/chromium';
 import { EVIL_ORIGIN, HOSTILE_SAMPLES, NEWSLETTER_HTML } from './support/hostile-html';
 import { bundleRendererModule } from './support/renderer-module';
 
 const TEST_PAGE = 'http://sanitizer.test/';
 /** Image loads start within a frame or two; this is generous so a slow machine still catches a leak. */
 const SETTLE_MS = 600;
+const BROWSER_SERVICE_HOST = /(?:^|\.)(?:google\.com|googleapis\.com|gstatic\.com)(?::\d+)?$/;
 
 interface SanitizedHtml {
   body: string;
@@ -36,36 +40,70 @@ declare global {
 
 let browser: Browser;
 let bundle: string;
+let canary: http.Server;
+/** Every request that reached the canary server, as "host/path". */
+const canaryHits: string[] = [];
 
 beforeAll(async () => {
+  canary = http.createServer((request, response) => {
+    const host = request.headers.host ?? '?';
+    // Chromium's own update and clock checks are the browser's, not the page's.
+    if (!BROWSER_SERVICE_HOST.test(host)) canaryHits.push(`http://${host}${request.url ?? ''}`);
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => canary.listen(0, '127.0.0.1', resolve));
+  const canaryPort = (canary.address() as AddressInfo).port;
   [browser, bundle] = await Promise.all([
-    launchChromium(),
+    chromium.launch({
+      executablePath: CHROMIUM_EXECUTABLE,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+        // Every name resolves to the canary, so a request that escapes routing is still seen; and
+        // the canary being on loopback must not make Chromium refuse (Local Network Access) what
+        // it would send to a real host.
+        `--host-resolver-rules=MAP * 127.0.0.1:${canaryPort}`,
+        '--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests,PrivateNetworkAccessSendPreflights',
+      ],
+    }),
     bundleRendererModule('renderer/src/features/reader/sanitize.ts', 'WhereaboutsSanitizer'),
   ]);
 });
 
 afterAll(async () => {
   await browser?.close();
+  await new Promise((resolve) => canary?.close(resolve));
 });
 
 interface Harness {
   context: BrowserContext;
   page: Page;
-  /** Every URL requested besides the test page itself. */
+  /** Every URL requested besides the test page itself (routed, or arrived at the canary). */
   requests: string[];
   dialogs: string[];
 }
 
 async function openHarness(): Promise<Harness> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
-  const requests: string[] = [];
+  canaryHits.length = 0;
+  // The canary's list is shared by reference, so both sources land in one list.
+  const requests: string[] = canaryHits;
   const dialogs: string[] = [];
   await context.route('**/*', async (route) => {
     const url = route.request().url();
     if (url === TEST_PAGE) {
       await route.fulfill({
         contentType: 'text/html; charset=utf-8',
-        body: '<!doctype html><html><head><title>sanitizer</title></head><body><div id="host"></div></body></html>',
+        // Every sample sits stacked in the top-left corner, inside the viewport, so nothing is
+        // skipped as off-screen (lazy images, deferred frames) and a leak cannot hide below the fold.
+        body:
+          '<!doctype html><html><head><title>sanitizer</title><style>' +
+          '#host > *{position:absolute;top:0;left:0;width:300px;height:200px;overflow:hidden}' +
+          '</style></head><body><div id="host"></div></body></html>',
       });
       return;
     }
@@ -171,7 +209,7 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
     await page.evaluate((origin) => {
       const control = document.createElement('div');
       control.innerHTML = `<img src="${origin}/control.png"><img src="x" onerror="window.__control = 1">`;
-      document.body.append(control);
+      document.getElementById('host')?.append(control);
     }, EVIL_ORIGIN);
     await page.waitForTimeout(SETTLE_MS);
     expect(requests).toContain(`${EVIL_ORIGIN}/control.png`);
@@ -201,7 +239,7 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
       const frame = document.createElement('iframe');
       frame.setAttribute('sandbox', '');
       frame.srcdoc = window.WhereaboutsSanitizer.frameDocument(sanitized);
-      document.body.append(frame);
+      document.getElementById('host')?.append(frame);
     }, NEWSLETTER_HTML);
     await page.waitForTimeout(SETTLE_MS);
     expect(requests).toEqual([`${EVIL_ORIGIN}/banner.png`]);

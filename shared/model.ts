@@ -16,10 +16,7 @@ export type Security = 'tls' | 'starttls' | 'none';
 
 /** POP3 leave-a-copy policy (SEMANTICS S10). */
 export type LeaveOnServer =
-  | { kind: 'off' }
-  | { kind: 'forever' }
-  | { kind: 'days'; days: number }
-  | { kind: 'until-deleted' };
+  { kind: 'off' } | { kind: 'forever' } | { kind: 'days'; days: number } | { kind: 'until-deleted' };
 
 export interface ServerEndpoint {
   host: string;

@@ -160,7 +160,10 @@ export function parseWhatIf(text: string): ProposedChange {
   }
   if (mode === 'imap') return { kind: 'switch-mode', to: 'imap', uploadLocalTo: fields.get('upload') ?? null };
   if (leave) return { kind: 'leave-on-server', leaveOnServer: parseLeaveOnServer(leave) };
-  throw new MailError('INVALID_INPUT', '--what-if takes mode=pop3[,leave=…][,folders=all], mode=imap[,upload=FOLDER] or leave=….');
+  throw new MailError(
+    'INVALID_INPUT',
+    '--what-if takes mode=pop3[,leave=…][,folders=all], mode=imap[,upload=FOLDER] or leave=….',
+  );
 }
 
 export const COMMANDS: Record<string, Command> = {
@@ -192,7 +195,9 @@ export const COMMANDS: Record<string, Command> = {
         if (accounts.length === 0) context.print('No accounts yet.');
         for (const account of accounts) {
           const server = account.mode === 'imap' ? account.imap : account.pop3;
-          context.print(`${account.name}\t${account.email}\t${account.mode.toUpperCase()}\t${server?.host ?? ''}\t${account.id}`);
+          context.print(
+            `${account.name}\t${account.email}\t${account.mode.toUpperCase()}\t${server?.host ?? ''}\t${account.id}`,
+          );
         }
         return;
       }
@@ -201,7 +206,8 @@ export const COMMANDS: Record<string, Command> = {
         const account = await context.service.internals.resolveAccount(rest[0]);
         await api.removeAccount({ accountId: account.id });
         if (context.json) context.printJson({ removed: account.id });
-        else context.print(`Removed ${account.name}. Its local mail was kept in the profile's removed-accounts folder.`);
+        else
+          context.print(`Removed ${account.name}. Its local mail was kept in the profile's removed-accounts folder.`);
         return;
       }
       if (action !== 'add') throw new MailError('INVALID_INPUT', 'Usage: account add|list|remove');
@@ -210,7 +216,8 @@ export const COMMANDS: Record<string, Command> = {
       const security = parseSecurity(parsed.values.get('security') ?? 'tls', 'security');
       const passwordVariable = requireValue(parsed, 'password-env');
       const password = process.env[passwordVariable];
-      if (!password) throw new MailError('INVALID_INPUT', `The environment variable ${passwordVariable} is empty or unset.`);
+      if (!password)
+        throw new MailError('INVALID_INPUT', `The environment variable ${passwordVariable} is empty or unset.`);
       const incoming = {
         host: requireValue(parsed, 'host'),
         port: parsePort(parsed.values.get('port'), DEFAULT_PORTS[mode][security], 'port'),
@@ -237,7 +244,9 @@ export const COMMANDS: Record<string, Command> = {
               pinnedFingerprint: parsed.values.get('smtp-pin-cert') ?? parsed.values.get('pin-cert') ?? null,
             }
           : null,
-        leaveOnServer: parseLeaveOnServer(parsed.values.get('leave-on-server') ?? (mode === 'pop3' ? 'off' : 'forever')),
+        leaveOnServer: parseLeaveOnServer(
+          parsed.values.get('leave-on-server') ?? (mode === 'pop3' ? 'off' : 'forever'),
+        ),
         offlineFolders: ['INBOX'],
         checkIntervalMinutes: 10,
       };
@@ -257,55 +266,73 @@ export const COMMANDS: Record<string, Command> = {
     else context.print(`Synced ${accountIds.length} account(s).`);
   }),
 
-  watch: command('watch [--account N] — stay connected (IDLE / interval) until interrupted', { account: value }, async (parsed, context) => {
-    const accountOption = parsed.values.get('account');
-    const accountIds = accountOption
-      ? [(await context.service.internals.resolveAccount(accountOption)).id]
-      : (await context.service.api.listAccounts()).map((account) => account.id);
-    const unsubscribe = context.service.onEvent((name, payload) => {
-      if (name === 'newMail' || name === 'connectivity') context.print(JSON.stringify({ event: name, ...payload }));
-    });
-    for (const accountId of accountIds) context.service.internals.engineFor(accountId).startWatching();
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    unsubscribe();
-  }),
+  watch: command(
+    'watch [--account N] — stay connected (IDLE / interval) until interrupted',
+    { account: value },
+    async (parsed, context) => {
+      const accountOption = parsed.values.get('account');
+      const accountIds = accountOption
+        ? [(await context.service.internals.resolveAccount(accountOption)).id]
+        : (await context.service.api.listAccounts()).map((account) => account.id);
+      const unsubscribe = context.service.onEvent((name, payload) => {
+        if (name === 'newMail' || name === 'connectivity') context.print(JSON.stringify({ event: name, ...payload }));
+      });
+      for (const accountId of accountIds) context.service.internals.engineFor(accountId).startWatching();
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      unsubscribe();
+    },
+  ),
 
   folders: command('folders [--account N]', { account: value }, async (parsed, context) => {
     const accountId = await defaultAccountId(context, parsed.values.get('account'));
     const folders = await context.service.api.listFolders({ accountId });
     if (context.json) return context.printJson(folders);
     for (const folder of folders) {
-      context.print(`${folder.kind === 'local' ? 'local ' : 'server'}\t${folder.path}\t${folder.total} (${folder.unread} unread)${folder.role ? `\t${folder.role}` : ''}`);
+      context.print(
+        `${folder.kind === 'local' ? 'local ' : 'server'}\t${folder.path}\t${folder.total} (${folder.unread} unread)${folder.role ? `\t${folder.role}` : ''}`,
+      );
     }
   }),
 
-  list: command('list FOLDER [--account N] [--residency server|local|both]', { account: value, residency: value, limit: value }, async (parsed, context) => {
-    const [folderName] = requirePositionals(parsed, 1, 'list FOLDER');
-    const folder = await findFolder(context, folderName, parsed.values.get('account'));
-    const residency = parsed.values.get('residency');
-    if (residency !== undefined && residency !== 'server' && residency !== 'local' && residency !== 'both') {
-      throw new MailError('INVALID_INPUT', '--residency must be server, local or both.');
-    }
-    const limit = Number(parsed.values.get('limit') ?? 1000);
-    const items: MessageSummary[] = [];
-    for (let offset = 0; ; offset += 1000) {
-      const page = await context.service.api.listMessages({ folderId: folder.id, offset, limit: 1000, residency: residency ?? null });
-      items.push(...page.items);
-      if (page.items.length < 1000 || items.length >= limit) break;
-    }
-    const store = context.service.internals.store;
-    const described = items.slice(0, limit).map((item) => {
-      const record = store.getMessageRecord(item.id);
-      return describeMessage({ ...item, ...(record ? { sha256: record.sha256, localPath: record.localPath } : {}) } as MessageSummary, folder.path);
-    });
-    if (context.json) return context.printJson(described);
-    for (const item of described) {
-      context.print(`${item.id}\t${item.residency}\t${item.date ?? ''}\t${item.from ?? ''}\t${item.subject}`);
-    }
-  }),
+  list: command(
+    'list FOLDER [--account N] [--residency server|local|both]',
+    { account: value, residency: value, limit: value },
+    async (parsed, context) => {
+      const [folderName] = requirePositionals(parsed, 1, 'list FOLDER');
+      const folder = await findFolder(context, folderName, parsed.values.get('account'));
+      const residency = parsed.values.get('residency');
+      if (residency !== undefined && residency !== 'server' && residency !== 'local' && residency !== 'both') {
+        throw new MailError('INVALID_INPUT', '--residency must be server, local or both.');
+      }
+      const limit = Number(parsed.values.get('limit') ?? 1000);
+      const items: MessageSummary[] = [];
+      for (let offset = 0; ; offset += 1000) {
+        const page = await context.service.api.listMessages({
+          folderId: folder.id,
+          offset,
+          limit: 1000,
+          residency: residency ?? null,
+        });
+        items.push(...page.items);
+        if (page.items.length < 1000 || items.length >= limit) break;
+      }
+      const store = context.service.internals.store;
+      const described = items.slice(0, limit).map((item) => {
+        const record = store.getMessageRecord(item.id);
+        return describeMessage(
+          { ...item, ...(record ? { sha256: record.sha256, localPath: record.localPath } : {}) } as MessageSummary,
+          folder.path,
+        );
+      });
+      if (context.json) return context.printJson(described);
+      for (const item of described) {
+        context.print(`${item.id}\t${item.residency}\t${item.date ?? ''}\t${item.from ?? ''}\t${item.subject}`);
+      }
+    },
+  ),
 
   show: command('show ID [--raw]', { raw: flag }, async (parsed, context) => {
     const [id] = requirePositionals(parsed, 1, 'show ID [--raw]');
@@ -324,16 +351,22 @@ export const COMMANDS: Record<string, Command> = {
     context.print('');
     const text = detail.parts?.find((part) => part.kind === 'text') ?? detail.parts?.[0];
     context.print(text ? text.content : '(the body is not on this computer and the server cannot be reached)');
-    for (const attachment of detail.attachments) context.print(`[attachment] ${attachment.filename} (${formatBytes(attachment.size)})`);
+    for (const attachment of detail.attachments)
+      context.print(`[attachment] ${attachment.filename} (${formatBytes(attachment.size)})`);
   }),
 
   search: command('search QUERY [--account N]', { account: value, limit: value }, async (parsed, context) => {
     const query = requirePositionals(parsed, 1, 'search QUERY').join(' ');
     const accountOption = parsed.values.get('account');
     const accountId = accountOption ? (await context.service.internals.resolveAccount(accountOption)).id : null;
-    const results = await context.service.api.search({ query, accountId, limit: Number(parsed.values.get('limit') ?? 50) });
+    const results = await context.service.api.search({
+      query,
+      accountId,
+      limit: Number(parsed.values.get('limit') ?? 50),
+    });
     if (context.json) return context.printJson(results);
-    for (const item of results) context.print(`${item.id}\t${item.date ?? ''}\t${item.from?.address ?? ''}\t${item.subject}`);
+    for (const item of results)
+      context.print(`${item.id}\t${item.date ?? ''}\t${item.from?.address ?? ''}\t${item.subject}`);
   }),
 
   flag: command(
@@ -375,20 +408,24 @@ export const COMMANDS: Record<string, Command> = {
     if (context.json) context.printJson({ deleted: ids });
   }),
 
-  mkdir: command('mkdir NAME [--account N] [--local] [--parent FOLDER]', { account: value, local: flag, parent: value }, async (parsed, context) => {
-    const [name] = requirePositionals(parsed, 1, 'mkdir NAME');
-    const accountId = await defaultAccountId(context, parsed.values.get('account'));
-    const parentName = parsed.values.get('parent');
-    const parent = parentName ? await findFolder(context, parentName, accountId) : null;
-    const folder = await context.service.api.createFolder({
-      accountId,
-      name,
-      parentId: parent?.id ?? null,
-      kind: parsed.flags.has('local') ? 'local' : 'server',
-    });
-    if (context.json) context.printJson(folder);
-    else context.print(`Created ${folder.kind} folder ${folder.path}.`);
-  }),
+  mkdir: command(
+    'mkdir NAME [--account N] [--local] [--parent FOLDER]',
+    { account: value, local: flag, parent: value },
+    async (parsed, context) => {
+      const [name] = requirePositionals(parsed, 1, 'mkdir NAME');
+      const accountId = await defaultAccountId(context, parsed.values.get('account'));
+      const parentName = parsed.values.get('parent');
+      const parent = parentName ? await findFolder(context, parentName, accountId) : null;
+      const folder = await context.service.api.createFolder({
+        accountId,
+        name,
+        parentId: parent?.id ?? null,
+        kind: parsed.flags.has('local') ? 'local' : 'server',
+      });
+      if (context.json) context.printJson(folder);
+      else context.print(`Created ${folder.kind} folder ${folder.path}.`);
+    },
+  ),
 
   rmdir: command('rmdir FOLDER [--account N]', { account: value }, async (parsed, context) => {
     const [name] = requirePositionals(parsed, 1, 'rmdir FOLDER');
@@ -404,14 +441,18 @@ export const COMMANDS: Record<string, Command> = {
     if (context.json) context.printJson({ renamed: folder.path, to: newName });
   }),
 
-  upload: command('upload ID… FOLDER [--account N] — copy local messages to a server folder', { account: value }, async (parsed, context) => {
-    const words = requirePositionals(parsed, 2, 'upload ID… FOLDER');
-    const folder = await findFolder(context, words[words.length - 1], parsed.values.get('account'));
-    if (folder.kind !== 'server') throw new MailError('INVALID_INPUT', `"${folder.path}" is not a server folder.`);
-    const ids = words.slice(0, -1);
-    await context.service.api.copyMessages({ messageIds: ids, folderId: folder.id });
-    if (context.json) context.printJson({ uploaded: ids, folder: folder.path });
-  }),
+  upload: command(
+    'upload ID… FOLDER [--account N] — copy local messages to a server folder',
+    { account: value },
+    async (parsed, context) => {
+      const words = requirePositionals(parsed, 2, 'upload ID… FOLDER');
+      const folder = await findFolder(context, words[words.length - 1], parsed.values.get('account'));
+      if (folder.kind !== 'server') throw new MailError('INVALID_INPUT', `"${folder.path}" is not a server folder.`);
+      const ids = words.slice(0, -1);
+      await context.service.api.copyMessages({ messageIds: ids, folderId: folder.id });
+      if (context.json) context.printJson({ uploaded: ids, folder: folder.path });
+    },
+  ),
 
   download: command('download ID… — bring the full messages to this computer', {}, async (parsed, context) => {
     const ids = requirePositionals(parsed, 1, 'download ID…');
@@ -442,7 +483,10 @@ export const COMMANDS: Record<string, Command> = {
         attachments,
       });
       await context.service.internals.outbox.flush(accountId);
-      await context.service.internals.engineFor(accountId).syncOnce().catch(() => undefined);
+      await context.service.internals
+        .engineFor(accountId)
+        .syncOnce()
+        .catch(() => undefined);
       const [final] = (await context.service.api.listOutbox({ accountId })).filter((entry) => entry.id === item.id);
       if (context.json) context.printJson(final ?? item);
       else context.print(`Message ${final?.state ?? item.state}${final?.lastError ? `: ${final.lastError}` : ''}.`);
@@ -455,7 +499,10 @@ export const COMMANDS: Record<string, Command> = {
     const accountId = accountOption ? (await context.service.internals.resolveAccount(accountOption)).id : null;
     const items = await context.service.api.listOutbox({ accountId });
     if (context.json) return context.printJson(items);
-    for (const item of items) context.print(`${item.id}\t${item.state}\t${item.to.join(', ')}\t${item.subject}${item.lastError ? `\t${item.lastError}` : ''}`);
+    for (const item of items)
+      context.print(
+        `${item.id}\t${item.state}\t${item.to.join(', ')}\t${item.subject}${item.lastError ? `\t${item.lastError}` : ''}`,
+      );
   }),
 
   switch: command(
@@ -480,47 +527,68 @@ export const COMMANDS: Record<string, Command> = {
         ? await context.service.api.planChange({ accountId: account.id, change })
         : await context.service.api.switchMode({ accountId: account.id, change });
       if (context.json) return context.printJson(plan);
-      context.print(`${parsed.flags.has('dry-run') ? 'Would' : 'Did'}: download ${plan.totals.download.count} (${formatBytes(plan.totals.download.bytes)}), upload ${plan.totals.upload.count} (${formatBytes(plan.totals.upload.bytes)}), later deleted on the server by policy ${plan.totals.deleteOnServer.count}, unreachable ${plan.totals.unreachable.count}.`);
+      context.print(
+        `${parsed.flags.has('dry-run') ? 'Would' : 'Did'}: download ${plan.totals.download.count} (${formatBytes(plan.totals.download.bytes)}), upload ${plan.totals.upload.count} (${formatBytes(plan.totals.upload.bytes)}), later deleted on the server by policy ${plan.totals.deleteOnServer.count}, unreachable ${plan.totals.unreachable.count}.`,
+      );
     },
   ),
 
-  residency: command('residency [--account N] [--what-if mode=pop3,leave=forever]', { account: value, 'what-if': value }, async (parsed, context) => {
-    const accountOption = parsed.values.get('account');
-    const accountId = accountOption ? (await context.service.internals.resolveAccount(accountOption)).id : null;
-    const whatIf = parsed.values.get('what-if');
-    if (whatIf) {
-      const targetId = accountId ?? (await defaultAccountId(context, undefined));
-      const plan = await context.service.api.planChange({ accountId: targetId, change: parseWhatIf(whatIf) });
-      const report = await context.service.api.getResidency({ accountId: targetId });
-      if (context.json) return context.printJson({ ...report, plan });
-      context.print(`What if ${whatIf}: download ${plan.totals.download.count}, upload ${plan.totals.upload.count}, deleted on server later ${plan.totals.deleteOnServer.count}, unreachable ${plan.totals.unreachable.count}.`);
-      return;
-    }
-    const report = await context.service.api.getResidency({ accountId });
-    if (context.json) return context.printJson(report);
-    for (const account of report.accounts) {
-      const { server, local, both } = account.totals;
-      context.print(`${account.accountId} (${account.mode}): server only ${server.count} (${formatBytes(server.bytes)}), here only ${local.count} (${formatBytes(local.bytes)}), both ${both.count} (${formatBytes(both.bytes)}); disk ${formatBytes(account.diskBytes)}${account.quota ? `; quota ${formatBytes(account.quota.usage)} of ${formatBytes(account.quota.limit)}` : ''}`);
-    }
-  }),
+  residency: command(
+    'residency [--account N] [--what-if mode=pop3,leave=forever]',
+    { account: value, 'what-if': value },
+    async (parsed, context) => {
+      const accountOption = parsed.values.get('account');
+      const accountId = accountOption ? (await context.service.internals.resolveAccount(accountOption)).id : null;
+      const whatIf = parsed.values.get('what-if');
+      if (whatIf) {
+        const targetId = accountId ?? (await defaultAccountId(context, undefined));
+        const plan = await context.service.api.planChange({ accountId: targetId, change: parseWhatIf(whatIf) });
+        const report = await context.service.api.getResidency({ accountId: targetId });
+        if (context.json) return context.printJson({ ...report, plan });
+        context.print(
+          `What if ${whatIf}: download ${plan.totals.download.count}, upload ${plan.totals.upload.count}, deleted on server later ${plan.totals.deleteOnServer.count}, unreachable ${plan.totals.unreachable.count}.`,
+        );
+        return;
+      }
+      const report = await context.service.api.getResidency({ accountId });
+      if (context.json) return context.printJson(report);
+      for (const account of report.accounts) {
+        const { server, local, both } = account.totals;
+        context.print(
+          `${account.accountId} (${account.mode}): server only ${server.count} (${formatBytes(server.bytes)}), here only ${local.count} (${formatBytes(local.bytes)}), both ${both.count} (${formatBytes(both.bytes)}); disk ${formatBytes(account.diskBytes)}${account.quota ? `; quota ${formatBytes(account.quota.usage)} of ${formatBytes(account.quota.limit)}` : ''}`,
+        );
+      }
+    },
+  ),
 
-  export: command('export FOLDER --format mbox|eml --out PATH [--account N]', { format: value, out: value, account: value }, async (parsed, context) => {
-    const [name] = requirePositionals(parsed, 1, 'export FOLDER --format mbox|eml --out PATH');
-    const format = requireValue(parsed, 'format');
-    if (format !== 'mbox' && format !== 'eml') throw new MailError('INVALID_INPUT', '--format must be mbox or eml.');
-    const folder = await findFolder(context, name, parsed.values.get('account'));
-    const result = await exportFolder(context.service, folder.id, format, requireValue(parsed, 'out'));
-    if (context.json) context.printJson(result);
-    else context.print(`Exported ${result.exported} message(s) to ${result.path}${result.skipped > 0 ? `; ${result.skipped} whose body is not on this computer were skipped` : ''}.`);
-  }),
+  export: command(
+    'export FOLDER --format mbox|eml --out PATH [--account N]',
+    { format: value, out: value, account: value },
+    async (parsed, context) => {
+      const [name] = requirePositionals(parsed, 1, 'export FOLDER --format mbox|eml --out PATH');
+      const format = requireValue(parsed, 'format');
+      if (format !== 'mbox' && format !== 'eml') throw new MailError('INVALID_INPUT', '--format must be mbox or eml.');
+      const folder = await findFolder(context, name, parsed.values.get('account'));
+      const result = await exportFolder(context.service, folder.id, format, requireValue(parsed, 'out'));
+      if (context.json) context.printJson(result);
+      else
+        context.print(
+          `Exported ${result.exported} message(s) to ${result.path}${result.skipped > 0 ? `; ${result.skipped} whose body is not on this computer were skipped` : ''}.`,
+        );
+    },
+  ),
 
-  import: command('import PATH --folder F [--account N]', { folder: value, account: value }, async (parsed, context) => {
-    const [path] = requirePositionals(parsed, 1, 'import PATH --folder F');
-    const folder = await findFolder(context, requireValue(parsed, 'folder'), parsed.values.get('account'));
-    const result = await importMessages(context.service, path, folder.id);
-    if (context.json) context.printJson(result);
-    else context.print(`Imported ${result.imported} message(s) into ${folder.path}.`);
-  }),
+  import: command(
+    'import PATH --folder F [--account N]',
+    { folder: value, account: value },
+    async (parsed, context) => {
+      const [path] = requirePositionals(parsed, 1, 'import PATH --folder F');
+      const folder = await findFolder(context, requireValue(parsed, 'folder'), parsed.values.get('account'));
+      const result = await importMessages(context.service, path, folder.id);
+      if (context.json) context.printJson(result);
+      else context.print(`Imported ${result.imported} message(s) into ${folder.path}.`);
+    },
+  ),
 };
 
 export function usage(): string {

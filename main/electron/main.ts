@@ -3,7 +3,18 @@
  * the renderer from app://whereabouts, and serves the mail service over the preload's one IPC
  * channel. The security decisions live in small pure modules beside this file.
  */
-import { app, BrowserWindow, ipcMain, Menu, protocol, safeStorage, screen, session, shell, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  ipcMain,
+  Menu,
+  protocol,
+  safeStorage,
+  screen,
+  session,
+  shell,
+  type WebContents,
+} from 'electron';
 import path from 'node:path';
 import { serve } from '../../shared/rpc';
 import { currentProfileEnvironment, parseLaunchOptions } from '../profile';

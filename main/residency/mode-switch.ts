@@ -59,7 +59,11 @@ export function targetEndpoint(account: Account, change: ProposedChange): Server
 }
 
 /** Every message on the IMAP server (headers only), for a plan that must know what is there. */
-export async function listServerMessages(account: Account, endpoint: ServerEndpoint, password: string): Promise<ServerMessage[]> {
+export async function listServerMessages(
+  account: Account,
+  endpoint: ServerEndpoint,
+  password: string,
+): Promise<ServerMessage[]> {
   const session = await connectImap({ endpoint, username: account.username, password });
   try {
     const messages: ServerMessage[] = [];
@@ -96,13 +100,17 @@ export function withServerInventory(input: PlanInput, inventory: readonly Server
     input.folders.filter((folder) => folder.kind === 'local' && folder.role === 'inbox').map((folder) => folder.id),
   );
   const serverInboxKeys = new Set(
-    inventory.filter((message) => isInboxPath(message.folderPath)).map(duplicateKey).filter((key) => key !== null),
+    inventory
+      .filter((message) => isInboxPath(message.folderPath))
+      .map(duplicateKey)
+      .filter((key) => key !== null),
   );
   // Local inbox copies the server's INBOX holds are re-linked: they count once, as "both".
   const relinked = new Set<string>();
   const messages = input.messages.map((message) => {
     const key = duplicateKey(message);
-    if (!localInboxIds.has(message.folderId) || key === null || !serverInboxKeys.has(key) || relinked.has(key)) return message;
+    if (!localInboxIds.has(message.folderId) || key === null || !serverInboxKeys.has(key) || relinked.has(key))
+      return message;
     relinked.add(key);
     return { ...message, residency: 'both' as const };
   });
@@ -142,7 +150,10 @@ export async function previewChange(deps: SwitchDependencies, change: ProposedCh
   const account = deps.account();
   let input = planInput(deps.store, account);
   if (change.kind === 'switch-mode' && change.to === 'imap' && account.mode === 'pop3') {
-    input = withServerInventory(input, await listServerMessages(account, targetEndpoint(account, change), await deps.password()));
+    input = withServerInventory(
+      input,
+      await listServerMessages(account, targetEndpoint(account, change), await deps.password()),
+    );
   }
   return planChange(input, change);
 }
@@ -160,7 +171,10 @@ export async function switchMode(deps: SwitchDependencies, change: ProposedChang
   return change.to === 'pop3' ? await switchToPop3(deps, change) : await switchToImap(deps, change);
 }
 
-async function switchToPop3(deps: SwitchDependencies, change: Extract<ProposedChange, { to: 'pop3' }>): Promise<ChangePlan> {
+async function switchToPop3(
+  deps: SwitchDependencies,
+  change: Extract<ProposedChange, { to: 'pop3' }>,
+): Promise<ChangePlan> {
   const { store } = deps;
   const account = deps.account();
   const endpoint = targetEndpoint(account, change);
@@ -192,7 +206,10 @@ async function switchToPop3(deps: SwitchDependencies, change: Extract<ProposedCh
   return plan;
 }
 
-async function switchToImap(deps: SwitchDependencies, change: Extract<ProposedChange, { to: 'imap' }>): Promise<ChangePlan> {
+async function switchToImap(
+  deps: SwitchDependencies,
+  change: Extract<ProposedChange, { to: 'imap' }>,
+): Promise<ChangePlan> {
   const { store } = deps;
   const account = deps.account();
   const endpoint = targetEndpoint(account, change);
@@ -202,14 +219,23 @@ async function switchToImap(deps: SwitchDependencies, change: Extract<ProposedCh
   progress(deps, 0, total, 0);
 
   // Re-link local inbox copies to the server's INBOX rows before the first IMAP sync sees them.
-  const localInbox = store.listFolderRecords(account.id).find((folder) => folder.kind === 'local' && folder.role === 'inbox');
+  const localInbox = store
+    .listFolderRecords(account.id)
+    .find((folder) => folder.kind === 'local' && folder.role === 'inbox');
   const serverInboxMessages = new Map<string, ServerMessage>();
   for (const message of inventory) {
     const key = duplicateKey(message);
-    if (key && message.folderPath.toUpperCase() === 'INBOX' && !serverInboxMessages.has(key)) serverInboxMessages.set(key, message);
+    if (key && message.folderPath.toUpperCase() === 'INBOX' && !serverInboxMessages.has(key))
+      serverInboxMessages.set(key, message);
   }
   if (localInbox) {
-    const serverInbox = await store.upsertFolder({ accountId: account.id, kind: 'server', path: 'INBOX', role: 'inbox', keepOffline: true });
+    const serverInbox = await store.upsertFolder({
+      accountId: account.id,
+      kind: 'server',
+      path: 'INBOX',
+      role: 'inbox',
+      keepOffline: true,
+    });
     for (const message of store.listFolderMessages(localInbox.id)) {
       const key = duplicateKey({ messageIdHeader: message.messageId, size: message.size });
       const match = key ? serverInboxMessages.get(key) : undefined;

@@ -106,7 +106,11 @@ export function planChange(input: PlanInput, change: ProposedChange): ChangePlan
           unreachable.push(message);
         }
       }
-      if (reachable && message.residency !== 'local' && policyDeletes(change.leaveOnServer, message.downloadedAt, input.now)) {
+      if (
+        reachable &&
+        message.residency !== 'local' &&
+        policyDeletes(change.leaveOnServer, message.downloadedAt, input.now)
+      ) {
         deleteOnServer.push(message);
       }
     }
@@ -135,7 +139,11 @@ export function planChange(input: PlanInput, change: ProposedChange): ChangePlan
   } else if (change.kind === 'leave-on-server') {
     if (input.mode === 'pop3') {
       for (const message of input.messages) {
-        if (message.popUidl !== null && message.residency === 'both' && policyDeletes(change.leaveOnServer, message.downloadedAt, input.now)) {
+        if (
+          message.popUidl !== null &&
+          message.residency === 'both' &&
+          policyDeletes(change.leaveOnServer, message.downloadedAt, input.now)
+        ) {
           deleteOnServer.push(message);
         }
       }
@@ -168,6 +176,8 @@ export function planChange(input: PlanInput, change: ProposedChange): ChangePlan
       deleteOnServer: sum(plan.deleteOnServer),
       unreachable: sum(plan.unreachable),
     },
-    after: totalsOf(input.messages.map((message) => ({ residency: after.get(message.id) ?? message.residency, size: message.size }))),
+    after: totalsOf(
+      input.messages.map((message) => ({ residency: after.get(message.id) ?? message.residency, size: message.size })),
+    ),
   };
 }

@@ -4,9 +4,9 @@
  * the local store and one sync engine per account; the renderer renders from its events.
  */
 import { mkdir } from 'node:fs/promises';
-import type { AccountView, MailApi, MailEvent, MailEvents } from '../../shared/api';
+import type { MailApi, MailEvent, MailEvents } from '../../shared/api';
 import { MailError, type ErrorPayload } from '../../shared/errors';
-import type { Account, ConnectivityState } from '../../shared/model';
+import type { Account, AccountView, ConnectivityState } from '../../shared/model';
 import { AccountStore } from '../accounts/account-store';
 import { validateAccountSettings } from '../accounts/account-settings';
 import { secretKey, type Cipher, type SecretStore } from '../accounts/secret-store';

@@ -50,7 +50,10 @@ export function splitMbox(content: Buffer): Buffer[] {
 }
 
 function safeFileName(subject: string): string {
-  const cleaned = subject.replace(/[^\p{L}\p{N} ._-]+/gu, '').trim().slice(0, 60);
+  const cleaned = subject
+    .replace(/[^\p{L}\p{N} ._-]+/gu, '')
+    .trim()
+    .slice(0, 60);
   return cleaned.length > 0 ? cleaned : 'message';
 }
 
@@ -133,9 +136,18 @@ export async function importMessages(
   let imported = 0;
   for (const source of sources) {
     if (source.length === 0) continue;
-    const { record } = await store.insertMessage({ folderId, source, flags: ['\\Seen'], onServer: false, durable: true });
+    const { record } = await store.insertMessage({
+      folderId,
+      source,
+      flags: ['\\Seen'],
+      onServer: false,
+      durable: true,
+    });
     if (folder.kind === 'server' && account?.mode === 'imap') {
-      const append: ServerAction = { kind: 'imap-append', payload: { messageId: record.id, toPath: folder.path, flags: ['\\Seen'] } };
+      const append: ServerAction = {
+        kind: 'imap-append',
+        payload: { messageId: record.id, toPath: folder.path, flags: ['\\Seen'] },
+      };
       store.enqueueAction({ accountId: folder.accountId, kind: append.kind, payload: append.payload });
     }
     imported++;

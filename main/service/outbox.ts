@@ -42,7 +42,9 @@ export class Outbox {
   /** The account's local folder with this role, created on first use. */
   async localFolder(accountId: string, role: FolderRole, path: string): Promise<FolderRecord> {
     const { store } = this.options;
-    const existing = store.listFolderRecords(accountId).find((folder) => folder.kind === 'local' && folder.role === role);
+    const existing = store
+      .listFolderRecords(accountId)
+      .find((folder) => folder.kind === 'local' && folder.role === role);
     if (existing) return existing;
     return await store.upsertFolder({ accountId, kind: 'local', path, name: path, role, keepOffline: true });
   }
@@ -57,7 +59,10 @@ export class Outbox {
     }));
     const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.length, 0);
     if (attachmentBytes > MAX_OUTGOING_BYTES) {
-      throw new MailError('INVALID_INPUT', 'The attachments are larger than 50 MB; most servers would refuse the message.');
+      throw new MailError(
+        'INVALID_INPUT',
+        'The attachments are larger than 50 MB; most servers would refuse the message.',
+      );
     }
     const prepared = await prepareMessage({
       from: { name: account.name, address: account.email },

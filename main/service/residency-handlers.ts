@@ -27,7 +27,8 @@ type ResidencyHandlers = Pick<MailApi, 'getResidency' | 'planChange' | 'switchMo
 /** Checks a proposed change arriving from the renderer or the CLI. */
 export function validateChange(value: unknown): ProposedChange {
   const change = requireObject(value, 'The proposed change');
-  const server = change.server === undefined || change.server === null ? null : validateEndpoint(change.server, 'target');
+  const server =
+    change.server === undefined || change.server === null ? null : validateEndpoint(change.server, 'target');
   switch (change.kind) {
     case 'switch-mode':
       if (change.to === 'pop3') {

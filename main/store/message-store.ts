@@ -93,6 +93,7 @@ import type {
   NewMessageInput,
   OutboxEntry,
   OutboxState,
+  PopHeaderOnlyInput,
   PopUidlRecord,
   QueuedAction,
   ReconcileReport,
@@ -1078,7 +1079,13 @@ export class MessageStore {
           receivedAt: await this.receivedTime(written.path),
           serverConfirmedAt: row.server_confirmed_at,
         });
-        this.index.transaction(() => {
+        // A POP3 body (after TOP) becomes "downloaded" here, and that gates a DELE: durable, like insertMessage.
+        const popUidl = row.on_server === 1 ? row.pop_uidl : null;
+        const commit = popUidl !== null ? this.index.commitDurably : this.index.transaction;
+        commit(() => {
+          if (popUidl !== null) {
+            this.recordPopUidl(row.account_id, popUidl, new Date(written.time * 1000).toISOString());
+          }
           const assignments = ROW_COLUMNS.filter((column) => column !== 'id')
             .map((column) => `${column} = @${column}`)
             .join(', ');
@@ -1337,6 +1344,49 @@ export class MessageStore {
       downloadedAt: row.downloaded_at,
       deletedOnServerAt: row.deleted_on_server_at,
     }));
+  }
+
+  /**
+   * A POP3 message of which only the header is here (TOP n 0, RFC 1939 §7): residency 'server'.
+   * Its UIDL is not recorded as downloaded; attachBody does that once the whole message is stored.
+   * Idempotent per UIDL: a message already carrying it is returned as it is.
+   */
+  insertPopHeaderOnly(input: PopHeaderOnlyInput): MessageRecord {
+    const folder = this.requireFolder(input.folderId);
+    const existing = this.findByPopUidl(folder.accountId, input.popUidl);
+    if (existing) return existing;
+    const envelope = envelopeColumns(input.envelope);
+    const id = newMessageId();
+    this.index.transaction(() => {
+      this.insertRow(
+        {
+          id,
+          account_id: folder.accountId,
+          folder_id: folder.id,
+          remote_uidvalidity: null,
+          remote_uid: null,
+          pop_uidl: input.popUidl,
+          ...envelope,
+          received_at: null,
+          downloaded_at: null,
+          sort_date: envelope.date ?? Date.now(),
+          size: input.size,
+          flags_json: '[]',
+          seen: 0,
+          sha256: null,
+          local_path: null,
+          on_server: 1,
+          server_confirmed_at: input.serverConfirmedAt ?? nowIso(),
+          has_attachments: input.hasAttachments ? 1 : 0,
+          preview: '',
+          parse_warning: null,
+        },
+        '',
+        input.envelope,
+      );
+    });
+    this.emitMessages(folder.accountId, [folder.id]);
+    return rowToRecord(this.requireRow(id), this.absolute);
   }
 
   isPopUidlKnown(accountId: string, uidl: string): boolean {
@@ -1613,6 +1663,9 @@ export class MessageStore {
       this.index.transaction(() => {
         for (const entry of prepared) {
           if (!entry) continue;
+          // A header-only row whose body attachBody was storing when the process stopped: the file
+          // carries the row's id, and the full row built from the file takes its place.
+          this.statement('DELETE FROM messages WHERE id = ? AND local_path IS NULL').run(entry.values.id);
           this.insertRow(entry.values, entry.parsed.bodyText, entry.parsed.envelope);
           if (entry.values.pop_uidl !== null && entry.values.on_server === 1) {
             this.recordPopUidl(

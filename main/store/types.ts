@@ -85,6 +85,16 @@ export interface HeaderOnlyInput {
   serverConfirmedAt?: string | null;
 }
 
+/** A header-only row from POP3 TOP n 0 (RFC 1939 §7): headers only, the size from LIST. */
+export interface PopHeaderOnlyInput {
+  folderId: string;
+  popUidl: string;
+  envelope: Envelope;
+  size: number;
+  hasAttachments?: boolean;
+  serverConfirmedAt?: string | null;
+}
+
 export interface NewMessageInput {
   folderId: string;
   /** The bytes exactly as the server sent them (POP3 RETR, IMAP BODY.PEEK[]) or as composed. */

@@ -19,7 +19,10 @@ import { mayDeleteFromServer } from './leave-policy';
 import { ensureLocalFolders } from './local-folders';
 import { PopLocalState } from './local-state';
 import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options';
-import { indexByUidl, listServerMessages, openAccountMailbox, requirePop3Account, type ServerMessage } from './pop3-session';
+import {
+  HEADER_ONLY_BODY_LINES,
+  indexByUidl,
+  listServerMessages, openAccountMailbox, requirePop3Account, type ServerMessage } from './pop3-session';
 
 /** Engine-level durability steps, after the store's own (StoreStep); crash tests stop there. */
 export type Pop3Step = 'after-dele' | 'after-quit';
@@ -44,8 +47,6 @@ export interface PassReport {
 const NEW_MAIL_SUBJECTS = 10;
 /** The action kind this engine carries out (server-actions.ts). */
 const POP3_DELETE = 'pop3-delete';
-/** RFC 1939 §7: TOP with 0 body lines returns the header and the empty line after it. */
-const HEADER_ONLY_BODY_LINES = 0;
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The check was stopped.');
@@ -108,6 +109,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
     const local = PopLocalState.load(store, account.id);
     await updateResidency(context, local, server, now);
     await adoptStoredCopies(mailbox, local, server);
+    await store.markGoneFromServer(local.strandedIds(), now.toISOString());
 
     // What to fetch: new messages whole or as headers; header-only rows whose body the options now allow.
     const whole: Download[] = [];

@@ -48,10 +48,15 @@ export class PopLocalState {
     private readonly accountId: string,
     private readonly downloaded: Map<string, PopUidlRecord>,
     private readonly rows: Map<string, MessageRecord>,
-    /** Stored messages without a UIDL, by size: what a server message may turn out to be. */
+    /**
+     * Stored messages in local folders marked as on the server but carrying no UIDL (they came from
+     * IMAP mode), by size: what a server message may turn out to be.
+     */
     private readonly unclaimed: Map<number, MessageRecord[]>,
     private readonly adopted: Map<string, string>,
     private readonly headersListed: Set<string>,
+    /** The same messages as `unclaimed`, as a list (see strandedIds). */
+    private readonly stranded: MessageRecord[],
   ) {}
 
   static load(store: MessageStore, accountId: string): PopLocalState {
@@ -62,18 +67,27 @@ export class PopLocalState {
     const headersListed = new Set(stringList(store.getSyncState(accountId, HEADERS_LISTED_KEY)));
     const rows = new Map<string, MessageRecord>();
     const unclaimed = new Map<number, MessageRecord[]>();
+    const stranded: MessageRecord[] = [];
     for (const folder of store.listFolderRecords(accountId)) {
       for (const record of store.listFolderMessages(folder.id)) {
         if (record.popUidl !== null) {
           rows.set(record.popUidl, record);
-        } else if (record.localPath !== null && !adoptedIds.has(record.id)) {
+        } else if (
+          folder.kind === 'local' &&
+          record.localPath !== null &&
+          record.onServer &&
+          record.imap === null &&
+          !adoptedIds.has(record.id)
+        ) {
+          // Moved here by a switch from IMAP, still marked as on the server (residency/mode-switch.ts).
           const sameSize = unclaimed.get(record.size) ?? [];
           sameSize.push(record);
           unclaimed.set(record.size, sameSize);
+          stranded.push(record);
         }
       }
     }
-    return new PopLocalState(store, accountId, downloaded, rows, unclaimed, adopted, headersListed);
+    return new PopLocalState(store, accountId, downloaded, rows, unclaimed, adopted, headersListed, stranded);
   }
 
   copyOf(uidl: string): LocalCopy {
@@ -136,6 +150,16 @@ export class PopLocalState {
       record.size,
       sameSize.filter((candidate) => candidate.id !== record.id),
     );
+  }
+
+  /**
+   * Messages that came from IMAP mode into a local folder still marked as on the server (a switch
+   * keeps them so), for which no server message was found by `findSameMessage`: after a complete
+   * listing they are known not to be in the maildrop, so they are this computer's only copy.
+   */
+  strandedIds(): string[] {
+    const adoptedIds = new Set(this.adopted.values());
+    return this.stranded.filter((record) => !adoptedIds.has(record.id)).map((record) => record.id);
   }
 
   noteHeadersListed(uidl: string): void {

@@ -19,6 +19,9 @@ export interface ServerMessage {
   size: number;
 }
 
+/** RFC 1939 §7: TOP with 0 body lines returns the header and the empty line after it. */
+export const HEADER_ONLY_BODY_LINES = 0;
+
 export function requirePop3Account(account: Account): Account & { pop3: NonNullable<Account['pop3']> } {
   if (account.mode !== 'pop3') {
     throw new MailError('NOT_AVAILABLE_IN_MODE', `The account "${account.name}" is not in POP3 mode.`);
