@@ -40,6 +40,8 @@ export interface AccountSettings {
   /** Server folder paths whose bodies are kept for offline reading (IMAP mode). */
   offlineFolders: string[];
   checkIntervalMinutes: number;
+  /** POP3: fetch only headers (TOP) and download on open; skip messages above a size until asked. */
+  pop3Options?: { headersOnly?: boolean; maxMessageKb?: number | null };
 }
 
 export interface Account extends AccountSettings {

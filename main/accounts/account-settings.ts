@@ -220,7 +220,25 @@ const SETTINGS_KEYS = [
   'leaveOnServer',
   'offlineFolders',
   'checkIntervalMinutes',
+  'pop3Options',
 ] as const;
+
+/** Largest "skip messages larger than" limit: 2 GiB in KB. */
+const MAXIMUM_MESSAGE_KB = 2 * 1024 * 1024;
+
+function validatePop3Options(value: unknown): AccountSettings['pop3Options'] {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) throw invalid(`The POP3 options must be an object, not ${describe(value)}.`);
+  requireKeys(value, ['headersOnly', 'maxMessageKb'], 'The POP3 options');
+  if (value.headersOnly !== undefined && typeof value.headersOnly !== 'boolean') {
+    throw invalid('"Download headers only" must be true or false.');
+  }
+  const maxMessageKb =
+    value.maxMessageKb === undefined || value.maxMessageKb === null
+      ? null
+      : integer(value.maxMessageKb, 'size limit for downloads in KB', 1, MAXIMUM_MESSAGE_KB);
+  return { headersOnly: value.headersOnly === true, maxMessageKb };
+}
 
 /** Validates everything in `input` and returns clean AccountSettings, or throws MailError INVALID_INPUT. */
 export function validateAccountSettings(input: unknown): AccountSettings {
@@ -247,5 +265,18 @@ export function validateAccountSettings(input: unknown): AccountSettings {
     0,
     MAXIMUM_CHECK_INTERVAL_MINUTES,
   );
-  return { name, email, mode, username, imap, pop3, smtp, leaveOnServer, offlineFolders, checkIntervalMinutes };
+  const pop3Options = validatePop3Options(input.pop3Options);
+  return {
+    name,
+    email,
+    mode,
+    username,
+    imap,
+    pop3,
+    smtp,
+    leaveOnServer,
+    offlineFolders,
+    checkIntervalMinutes,
+    ...(pop3Options ? { pop3Options } : {}),
+  };
 }

@@ -4,7 +4,7 @@
  *
  * - IMAP → POP3: the bodies POP3 will need (INBOX, or every folder) are downloaded first, so no
  *   message becomes unreadable; if that fails, nothing changes. INBOX rows move to the local
- *   POP3 inbox still marked as on the server, so POP3 recognises them (Message-ID + size) and
+ *   POP3 inbox still marked as on the server, so POP3 recognises them (same size, identical header bytes via TOP) and
  *   downloads nothing twice. Other server folders stay untouched on the server, their local
  *   copies readable.
  * - POP3 → IMAP: the server is listed first; local inbox copies of messages the server holds are

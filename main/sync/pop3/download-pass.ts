@@ -22,7 +22,11 @@ import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options'
 import {
   HEADER_ONLY_BODY_LINES,
   indexByUidl,
-  listServerMessages, openAccountMailbox, requirePop3Account, type ServerMessage } from './pop3-session';
+  listServerMessages,
+  openAccountMailbox,
+  requirePop3Account,
+  type ServerMessage,
+} from './pop3-session';
 
 /** Engine-level durability steps, after the store's own (StoreStep); crash tests stop there. */
 export type Pop3Step = 'after-dele' | 'after-quit';

@@ -27,7 +27,10 @@ export async function fetchPop3Bodies(
     if (!record) throw new MailError('NOT_FOUND', 'This message is no longer here.');
     if (record.localPath !== null) continue;
     if (record.accountId !== account.id || record.popUidl === null) {
-      throw new MailError('NOT_AVAILABLE_IN_MODE', 'This message cannot be downloaded by POP3: it did not come from it.');
+      throw new MailError(
+        'NOT_AVAILABLE_IN_MODE',
+        'This message cannot be downloaded by POP3: it did not come from it.',
+      );
     }
     wanted.push(record as MessageRecord & { popUidl: string });
   }

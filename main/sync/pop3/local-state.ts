@@ -22,7 +22,7 @@ export interface LocalCopy {
   known: boolean;
   /** Its full bytes are here now. */
   bytesHere: boolean;
-  /** Known, but the user deleted it here. */
+  /** Its bytes were here once, and the user deleted it here. */
   deletedHere: boolean;
   /** When its bytes were stored here (ISO); the start of the leave-on-server days. */
   downloadedAt: string | null;
@@ -96,13 +96,16 @@ export class PopLocalState {
     const record =
       lookUpUidl(this.rows, uidl) ?? (adoptedId !== undefined ? this.store.getMessageRecord(adoptedId) : null) ?? null;
     const bytesHere = record !== null && record.localPath !== null;
+    const downloadedOnce = state !== undefined || adoptedId !== undefined || bytesHere;
+    // Only headers were here and the user deleted them: not listed again, but not "deleted here"
+    // either — its bytes never were here, so no policy may delete the server's only copy (S6).
     const deletedListing = record === null && this.headersListed.has(uidl);
-    const known = state !== undefined || adoptedId !== undefined || bytesHere || deletedListing;
+    const known = downloadedOnce || deletedListing;
     return {
       record,
       known,
       bytesHere,
-      deletedHere: known && record === null,
+      deletedHere: downloadedOnce && record === null,
       downloadedAt: state?.downloadedAt ?? record?.downloadedAt ?? null,
       adopted: adoptedId !== undefined,
     };
@@ -122,7 +125,11 @@ export class PopLocalState {
   noteStored(uidl: string, record: MessageRecord): void {
     this.rows.set(uidl, record);
     if (record.localPath !== null) {
-      this.downloaded.set(uidl, { uidl, downloadedAt: record.downloadedAt ?? new Date().toISOString(), deletedOnServerAt: null });
+      this.downloaded.set(uidl, {
+        uidl,
+        downloadedAt: record.downloadedAt ?? new Date().toISOString(),
+        deletedOnServerAt: null,
+      });
     }
   }
 

@@ -94,7 +94,13 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
         context.reportConnectivity('online', null);
         return result;
       } catch (error) {
-        const mailError = asMailError(error);
+        const mailError =
+          signal.aborted && !(error instanceof MailError)
+            ? new MailError(
+                'CONNECTION_LOST',
+                'The check for new mail was stopped before it finished; nothing was lost.',
+              )
+            : asMailError(error);
         if (!signal.aborted) {
           const state: ConnectivityState = OFFLINE_CODES.has(mailError.code) ? 'offline' : 'error';
           context.reportConnectivity(state, mailError.toPayload());
@@ -136,7 +142,14 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
 
     async syncOnce(syncOptions = {}) {
       lastPass = await exclusive(
-        (signal) => runDownloadPass(context, { now, pipelining, optionOverrides: options.pop3Options ?? {}, onStep: options.onStep, signal }),
+        (signal) =>
+          runDownloadPass(context, {
+            now,
+            pipelining,
+            optionOverrides: options.pop3Options ?? {},
+            onStep: options.onStep,
+            signal,
+          }),
         syncOptions,
       );
     },

@@ -58,7 +58,11 @@ export interface RecordingContext extends EngineContext {
   eventsNamed<E extends MailEvent>(name: E): Array<MailEvents[E]>;
 }
 
-export function recordingContext(store: MessageStore, account: AccountWithPop3Options, password: string): RecordingContext {
+export function recordingContext(
+  store: MessageStore,
+  account: AccountWithPop3Options,
+  password: string,
+): RecordingContext {
   const context: RecordingContext = {
     current: account,
     events: [],
