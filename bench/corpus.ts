@@ -160,7 +160,24 @@ export const RARE_WORDS = [
   'vermilion',
 ] as const;
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ren', 'tas', 'vo', 'zu', 'bel', 'dor', 'fin', 'gra', 'hu', 'jel', 'nok', 'pri', 'sul'];
+const SYLLABLES = [
+  'ka',
+  'lo',
+  'mi',
+  'ren',
+  'tas',
+  'vo',
+  'zu',
+  'bel',
+  'dor',
+  'fin',
+  'gra',
+  'hu',
+  'jel',
+  'nok',
+  'pri',
+  'sul',
+];
 
 /** 4,000 pseudo-words after the real ones, so the long tail of a real vocabulary is there too. */
 function buildVocabulary(): string[] {
@@ -252,7 +269,8 @@ export const LARGE_ATTACHMENT_SHARE = 0.05;
  * in 128 KB–2 MB (photos, archives); with base64's 4/3 that makes about 200 MB per 10,000 messages.
  */
 function attachmentBytes(random: Random): number {
-  if (random.fraction() >= LARGE_ATTACHMENT_SHARE) return random.logUniform(MIN_ATTACHMENT_BYTES, LARGE_ATTACHMENT_BYTES);
+  if (random.fraction() >= LARGE_ATTACHMENT_SHARE)
+    return random.logUniform(MIN_ATTACHMENT_BYTES, LARGE_ATTACHMENT_BYTES);
   return random.logUniform(LARGE_ATTACHMENT_BYTES, MAX_ATTACHMENT_BYTES);
 }
 
@@ -265,7 +283,11 @@ export function planMessage(seed: number, index: number): MessagePlan {
   const random = messageRandom(seed, index, 1);
   const kindDraw = random.fraction();
   const kind: MessageKind =
-    kindDraw < KIND_SHARE.plain ? 'plain' : kindDraw < KIND_SHARE.plain + KIND_SHARE.alternative ? 'alternative' : 'attachments';
+    kindDraw < KIND_SHARE.plain
+      ? 'plain'
+      : kindDraw < KIND_SHARE.plain + KIND_SHARE.alternative
+        ? 'alternative'
+        : 'attachments';
   const encodingDraw = random.fraction();
   const subjectEncoding: SubjectEncoding =
     encodingDraw >= ENCODED_SUBJECT_SHARE
@@ -357,7 +379,8 @@ export function encodeWords(text: string, encoding: Exclude<SubjectEncoding, 'as
   const letter = encoding === 'utf8-base64' ? 'B' : 'Q';
   const prefix = `=?${charset}?${letter}?`;
   const room = ENCODED_WORD_CHARACTERS - prefix.length - 2;
-  const toBytes = (characters: string): Buffer => Buffer.from(characters, encoding === 'latin1-quoted' ? 'latin1' : 'utf8');
+  const toBytes = (characters: string): Buffer =>
+    Buffer.from(characters, encoding === 'latin1-quoted' ? 'latin1' : 'utf8');
   const encode = (characters: string): string =>
     letter === 'B' ? toBytes(characters).toString('base64') : qEncode(toBytes(characters));
   const words: string[] = [];
@@ -509,7 +532,8 @@ function subjectText(seed: number, root: MessagePlan): string {
 }
 
 function addressHeader(person: { name: string; address: string }, encodeName: boolean): string {
-  const name = encodeName && !/^[\x20-\x7e]*$/.test(person.name) ? encodeWords(person.name, 'utf8-quoted') : `"${person.name}"`;
+  const name =
+    encodeName && !/^[\x20-\x7e]*$/.test(person.name) ? encodeWords(person.name, 'utf8-quoted') : `"${person.name}"`;
   return `${name} <${person.address}@${MAIL_DOMAIN}>`;
 }
 

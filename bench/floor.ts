@@ -15,7 +15,8 @@ type Mode = 'imap-bodies' | 'imap-headers' | 'pop3';
 /** A tag no message line of the corpus starts with, so "\r\nTAG " marks the tagged completion (RFC 3501 §2.2.2). */
 const FETCH_TAG = 'Zf9';
 /** What the header-only sync asks for (RFC 3501 §6.4.5): the envelope, flags, size and arrival date. */
-const HEADER_ITEMS = 'UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODY.PEEK[HEADER.FIELDS (Message-ID In-Reply-To References Content-Type List-Id)]';
+const HEADER_ITEMS =
+  'UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODY.PEEK[HEADER.FIELDS (Message-ID In-Reply-To References Content-Type List-Id)]';
 
 /** Counts occurrences of `pattern` in a stream of chunks, including those split across two chunks. */
 class PatternCounter {
@@ -64,7 +65,13 @@ function quoted(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-async function imap(host: string, port: number, user: string, password: string, headersOnly: boolean): Promise<{ bytes: number; messages: number }> {
+async function imap(
+  host: string,
+  port: number,
+  user: string,
+  password: string,
+  headersOnly: boolean,
+): Promise<{ bytes: number; messages: number }> {
   const socket = await connect(host, port);
   await readUntil(socket, (text) => text.includes('\r\n'));
   socket.write(`a LOGIN ${quoted(user)} ${quoted(password)}\r\n`);
@@ -91,7 +98,12 @@ async function imap(host: string, port: number, user: string, password: string, 
   return { bytes, messages };
 }
 
-async function pop3(host: string, port: number, user: string, password: string): Promise<{ bytes: number; messages: number }> {
+async function pop3(
+  host: string,
+  port: number,
+  user: string,
+  password: string,
+): Promise<{ bytes: number; messages: number }> {
   const socket = await connect(host, port);
   await readUntil(socket, (text) => text.includes('\r\n'));
   socket.write(`USER ${user}\r\n`);

@@ -30,7 +30,10 @@ export async function prepareMbsync(info: MailServerInfo, user: TestUser, direct
   const configFile = path.join(directory, 'mbsyncrc');
   const certificateFile = path.join(directory, 'trusted.pem');
   const serverCertificate = path.join(path.dirname(info.caPath), 'main.pem');
-  await writeFile(certificateFile, `${await readFile(info.caPath, 'utf8')}\n${await readFile(serverCertificate, 'utf8')}`);
+  await writeFile(
+    certificateFile,
+    `${await readFile(info.caPath, 'utf8')}\n${await readFile(serverCertificate, 'utf8')}`,
+  );
   const config = [
     'IMAPAccount bench',
     `Host ${info.host}`,
@@ -76,7 +79,11 @@ export interface FetchmailTarget {
   output: string;
 }
 
-export async function prepareFetchmail(info: MailServerInfo, user: TestUser, directory: string): Promise<FetchmailTarget> {
+export async function prepareFetchmail(
+  info: MailServerInfo,
+  user: TestUser,
+  directory: string,
+): Promise<FetchmailTarget> {
   await mkdir(directory, { recursive: true });
   const configFile = path.join(directory, 'fetchmailrc');
   const config = [
@@ -99,7 +106,16 @@ export async function prepareFetchmail(info: MailServerInfo, user: TestUser, dir
 export function runFetchmail(target: FetchmailTarget): Promise<ProcessRun> {
   return timeProcess(
     FETCHMAIL,
-    ['--silent', '--nodetach', '-f', target.configFile, '--bsmtp', target.output, '--idfile', path.join(target.home, 'ids')],
+    [
+      '--silent',
+      '--nodetach',
+      '-f',
+      target.configFile,
+      '--bsmtp',
+      target.output,
+      '--idfile',
+      path.join(target.home, 'ids'),
+    ],
     // 1 means "no mail": not an error for a timing, though it would be for this mailbox (checked by the caller).
     { env: { ...process.env, FETCHMAILHOME: target.home }, okExitCodes: [0, 1] },
   );
@@ -107,11 +123,15 @@ export function runFetchmail(target: FetchmailTarget): Promise<ProcessRun> {
 
 /** The peers' versions, for the report. */
 export async function peerVersions(): Promise<Record<string, string>> {
-  const first = (text: string): string => text.split('\n').find((line) => line.trim().length > 0)?.trim() ?? '?';
+  const first = (text: string): string =>
+    text
+      .split('\n')
+      .find((line) => line.trim().length > 0)
+      ?.trim() ?? '?';
   const versions: Record<string, string> = {};
   versions.mbsync = first(await runQuietly(MBSYNC, ['--version']).catch(() => 'not installed'));
   const fetchmail = await runQuietly(FETCHMAIL, ['--version'], { okExitCodes: [0, 1] }).catch(() => 'not installed');
-  versions.fetchmail = /This is fetchmail release (\S+)/.exec(fetchmail)?.[1] ?? first(fetchmail);
+  versions.fetchmail = /This is fetchmail release ([^+\s]+)/.exec(fetchmail)?.[1] ?? first(fetchmail);
   versions.dovecot = first(await runQuietly('dovecot', ['--version']).catch(() => '?'));
   versions.node = process.version;
   versions.chromium = first(await runQuietly('/usr/bin/chromium', ['--version']).catch(() => 'not installed'));

@@ -42,7 +42,11 @@ function keepTail(text: string, chunk: string): string {
 }
 
 /** Runs `command` under GNU time and returns how long it took and how much memory it held at most. */
-export async function timeProcess(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessRun> {
+export async function timeProcess(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<ProcessRun> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'wb-bench-time-'));
   const rssFile = path.join(scratch, 'rss');
   try {
@@ -96,9 +100,12 @@ export async function runQuietly(command: string, args: readonly string[], optio
     if (typeof details.code === 'number' && (options.okExitCodes ?? []).includes(details.code)) {
       return `${details.stdout ?? ''}${details.stderr ?? ''}`;
     }
-    throw new Error(`${command} ${args.join(' ')} failed (${String(details.code)}): ${details.stderr ?? ''}${details.stdout ?? ''}`, {
-      cause: error,
-    });
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${String(details.code)}): ${details.stderr ?? ''}${details.stdout ?? ''}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -115,7 +122,9 @@ export async function isExecutable(file: string): Promise<boolean> {
  * Installs the Debian packages that provide missing programs (as root only; the peers are public
  * Debian packages). Returns the programs still missing afterwards.
  */
-export async function ensurePrograms(wanted: ReadonlyArray<{ program: string; debianPackage: string }>): Promise<string[]> {
+export async function ensurePrograms(
+  wanted: ReadonlyArray<{ program: string; debianPackage: string }>,
+): Promise<string[]> {
   const missing: Array<{ program: string; debianPackage: string }> = [];
   for (const entry of wanted) if (!(await isExecutable(entry.program))) missing.push(entry);
   if (missing.length === 0) return [];

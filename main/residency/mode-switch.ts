@@ -18,7 +18,7 @@ import { connectImap } from '../protocols/imap/connect-imap';
 import type { MessageStore } from '../store/message-store';
 import type { AccountEngine } from '../sync/engine';
 import { ensureLocalFolders } from '../sync/pop3/local-folders';
-import type { ServerAction } from '../sync/server-actions';
+import type { UserActions } from '../sync/actions';
 import { duplicateKey, planChange, type PlanInput } from './plan';
 import { planInput } from './report';
 
@@ -36,6 +36,7 @@ export interface SwitchDependencies {
   account(): Account;
   password(): Promise<string>;
   engine(): AccountEngine;
+  actions: UserActions;
   updateAccount(changes: Partial<Account>): Promise<Account>;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
 }
@@ -250,24 +251,12 @@ async function switchToImap(
   await deps.engine().syncOnce();
 
   if (plan.upload.length > 0 && change.uploadLocalTo !== null) {
-    let target = store.findFolder(account.id, 'server', change.uploadLocalTo);
-    if (!target) {
-      const create: ServerAction = { kind: 'imap-create-folder', payload: { path: change.uploadLocalTo } };
-      store.enqueueAction({ accountId: account.id, kind: create.kind, payload: create.payload });
-      target = await store.upsertFolder({ accountId: account.id, kind: 'server', path: change.uploadLocalTo });
+    if (!store.findFolder(account.id, 'server', change.uploadLocalTo)) {
+      await deps.actions.createFolder(account.id, change.uploadLocalTo, { kind: 'server' });
     }
     let bytes = 0;
     for (const [index, entry] of plan.upload.entries()) {
-      const record = store.getMessageRecord(entry.messageId);
-      if (!record) continue;
-      const append: ServerAction = {
-        kind: 'imap-append',
-        payload: { messageId: record.id, toPath: target.path, flags: record.flags },
-      };
-      await store.moveMessage(record.id, target.id, {
-        onServer: false,
-        enqueue: { accountId: account.id, kind: append.kind, payload: append.payload },
-      });
+      await deps.actions.appendToServerFolder(entry.messageId, change.uploadLocalTo);
       bytes += entry.bytes;
       progress(deps, index + 2, total, bytes);
     }

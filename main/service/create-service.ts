@@ -12,6 +12,7 @@ import { validateAccountSettings } from '../accounts/account-settings';
 import { secretKey, type Cipher, type SecretStore } from '../accounts/secret-store';
 import { openFileSecretStore } from '../accounts/secrets';
 import { openMessageStore, type MessageStore } from '../store/message-store';
+import { createMailActions, type UserActions } from '../sync/actions';
 import { createEngine } from '../sync/create-engine';
 import type { AccountEngine, EngineContext } from '../sync/engine';
 import { testConnection } from './connection-test';
@@ -35,6 +36,7 @@ export interface ServiceInternals {
   accounts: AccountStore;
   engineFor(accountId: string): AccountEngine;
   outbox: Outbox;
+  actions: UserActions;
   resolveAccount(nameOrId: string): Promise<Account>;
 }
 
@@ -186,10 +188,23 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     return found;
   };
 
-  const outbox = new Outbox({ store, accounts: () => accountCache, password: (id) => contextFor(id).password(), emit });
+  const actions = createMailActions({
+    store,
+    account: (accountId) => contextFor(accountId).account(),
+    fetchBodies: (accountId, messageIds) => engineFor(accountId).fetchBodies(messageIds),
+  });
+
+  const outbox = new Outbox({
+    store,
+    accounts: () => accountCache,
+    password: (id) => contextFor(id).password(),
+    actions,
+    emit,
+  });
 
   const messageHandlers = createMessageHandlers({
     store,
+    actions,
     account: (accountId) => contextFor(accountId).account(),
     engineFor,
     syncInBackground,
@@ -202,6 +217,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     account: (accountId) => contextFor(accountId).account(),
     password: (accountId) => contextFor(accountId).password(),
     engineFor,
+    actions,
     emit,
     updateAccount: async (accountId, changes) => {
       const updated = await accounts.update(accountId, changes);
@@ -302,7 +318,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    internals: { store, accounts, engineFor, outbox, resolveAccount },
+    internals: { store, accounts, engineFor, outbox, actions, resolveAccount },
     async close() {
       if (closed) return;
       closed = true;

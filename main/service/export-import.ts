@@ -3,12 +3,9 @@
  * imported back. Export writes the stored bytes unchanged; bodies not yet on this computer are
  * downloaded first when the server can be reached, and counted as skipped otherwise.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { MailError } from '../../shared/errors';
-import type { ServerAction } from '../sync/server-actions';
 import type { MailService } from './create-service';
 
 const PAGE_SIZE = 1000;
@@ -75,8 +72,14 @@ export async function exportFolder(
 
   let exported = 0;
   let skipped = 0;
+  const refuseOverwrite = (error: unknown): never => {
+    if ((error as { code?: string }).code === 'EEXIST') {
+      throw new MailError('INVALID_INPUT', `${outPath} already exists; choose another name so nothing is overwritten.`);
+    }
+    throw error;
+  };
   if (format === 'eml') await mkdir(outPath, { recursive: true });
-  const mbox = format === 'mbox' ? createWriteStream(outPath, { flags: 'wx' }) : null;
+  const mbox = format === 'mbox' ? await open(outPath, 'wx', 0o600).catch(refuseOverwrite) : null;
   try {
     for (const [index, id] of ids.entries()) {
       const record = internals.store.getMessageRecord(id);
@@ -88,27 +91,20 @@ export async function exportFolder(
       if (mbox) {
         const date = new Date(record.date ?? Date.now()).toUTCString().replace(',', '');
         const sender = record.from?.address || 'MAILER-DAEMON';
-        if (!mbox.write(`From ${sender} ${date}\n`)) await once(mbox, 'drain');
-        if (!mbox.write(quoteMboxrd(raw))) await once(mbox, 'drain');
-        if (!mbox.write(raw.subarray(-1).toString() === '\n' ? '\n' : '\n\n')) await once(mbox, 'drain');
+        // One empty line ends each message (RFC 4155); a message without a final newline gets one first.
+        const ending = raw.subarray(-1).toString('latin1') === '\n' ? '\n' : '\n\n';
+        await mbox.write(
+          Buffer.concat([Buffer.from(`From ${sender} ${date}\n`), quoteMboxrd(raw), Buffer.from(ending)]),
+        );
       } else {
         const file = join(outPath, `${String(index + 1).padStart(5, '0')} ${safeFileName(record.subject)}.eml`);
-        const stream = createWriteStream(file, { flags: 'wx' });
-        stream.end(raw);
-        await once(stream, 'finish');
+        await writeFile(file, raw, { flag: 'wx', mode: 0o600 }).catch(refuseOverwrite);
       }
       exported++;
     }
-  } catch (error) {
-    if ((error as { code?: string }).code === 'EEXIST') {
-      throw new MailError('INVALID_INPUT', `${outPath} already exists; choose another name so nothing is overwritten.`);
-    }
-    throw error;
+    if (mbox) await mbox.sync();
   } finally {
-    if (mbox) {
-      mbox.end();
-      await once(mbox, 'close').catch(() => undefined);
-    }
+    await mbox?.close();
   }
   return { path: outPath, exported, skipped };
 }
@@ -144,11 +140,7 @@ export async function importMessages(
       durable: true,
     });
     if (folder.kind === 'server' && account?.mode === 'imap') {
-      const append: ServerAction = {
-        kind: 'imap-append',
-        payload: { messageId: record.id, toPath: folder.path, flags: ['\\Seen'] },
-      };
-      store.enqueueAction({ accountId: folder.accountId, kind: append.kind, payload: append.payload });
+      await service.internals.actions.appendToServerFolder(record.id, folder.path);
     }
     imported++;
   }

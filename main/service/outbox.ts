@@ -14,7 +14,7 @@ import { sendMessage } from '../protocols/smtp/smtp-client';
 import { SmtpSendError } from '../protocols/smtp/smtp-errors';
 import type { FolderRecord, MessageStore } from '../store/message-store';
 import type { OutboxEntry } from '../store/types';
-import type { ServerAction } from '../sync/server-actions';
+import type { UserActions } from '../sync/actions';
 
 /** Errors after which the same message may simply be tried again later: the server was not reached. */
 const RETRYABLE_CODES = new Set(['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'TIMEOUT', 'CONNECTION_LOST']);
@@ -25,6 +25,7 @@ export interface OutboxOptions {
   store: MessageStore;
   accounts(): ReadonlyMap<string, Account>;
   password(accountId: string): Promise<string>;
+  actions: UserActions;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
 }
 
@@ -170,14 +171,7 @@ export class Outbox {
         ? store.listFolderRecords(account.id).find((folder) => folder.kind === 'server' && folder.role === 'sent')
         : undefined;
     if (serverSent) {
-      const append: ServerAction = {
-        kind: 'imap-append',
-        payload: { messageId: entry.messageId, toPath: serverSent.path, flags: ['\\Seen'] },
-      };
-      await store.moveMessage(entry.messageId, serverSent.id, {
-        onServer: false,
-        enqueue: { accountId: account.id, kind: append.kind, payload: append.payload },
-      });
+      await this.options.actions.appendToServerFolder(entry.messageId, serverSent.path);
       return;
     }
     const localSent = await this.localFolder(account.id, 'sent', 'Sent');

@@ -9,6 +9,7 @@ import { validateEndpoint, validateLeaveOnServer } from '../accounts/account-set
 import { previewChange, switchMode } from '../residency/mode-switch';
 import { residencyReport } from '../residency/report';
 import type { MessageStore } from '../store/message-store';
+import type { UserActions } from '../sync/actions';
 import type { AccountEngine } from '../sync/engine';
 import { optionalString, requireObject, requireString } from './validate';
 
@@ -18,6 +19,7 @@ export interface ResidencyHandlerDependencies {
   account(accountId: string): Account;
   password(accountId: string): Promise<string>;
   engineFor(accountId: string): AccountEngine;
+  actions: UserActions;
   updateAccount(accountId: string, changes: Partial<Account>): Promise<Account>;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
 }
@@ -59,6 +61,7 @@ export function createResidencyHandlers(deps: ResidencyHandlerDependencies): Res
     account: () => deps.account(accountId),
     password: () => deps.password(accountId),
     engine: () => deps.engineFor(accountId),
+    actions: deps.actions,
     updateAccount: (changes: Partial<Account>) => deps.updateAccount(accountId, changes),
     emit: deps.emit,
   });

@@ -99,7 +99,9 @@ export function imapAppendAction(
 
 /** The server's Sent folder (SPECIAL-USE \Sent, RFC 6154) of an IMAP account, if the server has one. */
 export function serverSentFolder(store: MessageStore, accountId: string): FolderRecord | null {
-  return store.listFolderRecords(accountId).find((folder) => folder.kind === 'server' && folder.role === 'sent') ?? null;
+  return (
+    store.listFolderRecords(accountId).find((folder) => folder.kind === 'server' && folder.role === 'sent') ?? null
+  );
 }
 
 function validateFlags(flags: readonly string[] | undefined): string[] {
@@ -198,7 +200,11 @@ export class MailActions implements UserActions {
 
   // ---- flags ----------------------------------------------------------------------------------
 
-  async setFlags(messageIds: readonly string[], addFlags: readonly string[] = [], removeFlags: readonly string[] = []): Promise<void> {
+  async setFlags(
+    messageIds: readonly string[],
+    addFlags: readonly string[] = [],
+    removeFlags: readonly string[] = [],
+  ): Promise<void> {
     const add = validateFlags(addFlags);
     const remove = validateFlags(removeFlags);
     const removeLower = new Set(remove.map((flag) => flag.toLowerCase()));
@@ -421,10 +427,15 @@ export class MailActions implements UserActions {
     return view;
   }
 
-  private async createFolderRecord(accountId: string, folderName: string, request: NewFolderOptions): Promise<FolderRecord> {
+  private async createFolderRecord(
+    accountId: string,
+    folderName: string,
+    request: NewFolderOptions,
+  ): Promise<FolderRecord> {
     const account = await this.account(accountId);
     const parent = request.parentId ? this.requireFolder(request.parentId) : null;
-    if (parent && parent.accountId !== account.id) throw new MailError('INVALID_INPUT', 'The parent folder is in another account.');
+    if (parent && parent.accountId !== account.id)
+      throw new MailError('INVALID_INPUT', 'The parent folder is in another account.');
     if (request.kind !== 'server' && request.kind !== 'local') {
       throw new MailError('INVALID_INPUT', 'A folder is either on the server or on this computer.');
     }
@@ -439,7 +450,8 @@ export class MailActions implements UserActions {
           : 'A local folder cannot be created inside a server folder.',
       );
     }
-    const delimiter = request.kind === 'server' ? (parent?.delimiter ?? this.serverDelimiter(account.id)) : LOCAL_DELIMITER;
+    const delimiter =
+      request.kind === 'server' ? (parent?.delimiter ?? this.serverDelimiter(account.id)) : LOCAL_DELIMITER;
     const name = validateFolderName(folderName, delimiter);
     const path = parent ? `${parent.path}${delimiter}${name}` : name;
     if (this.store.findFolder(account.id, request.kind, path)) {
@@ -465,7 +477,9 @@ export class MailActions implements UserActions {
       .listFolderRecords(folder.accountId)
       .filter(
         (candidate) =>
-          candidate.kind === folder.kind && candidate.id !== folder.id && candidate.path.startsWith(folder.path + folder.delimiter),
+          candidate.kind === folder.kind &&
+          candidate.id !== folder.id &&
+          candidate.path.startsWith(folder.path + folder.delimiter),
       );
   }
 
@@ -479,7 +493,10 @@ export class MailActions implements UserActions {
       throw new MailError('INVALID_INPUT', 'INBOX cannot be renamed: it is where new mail arrives.');
     }
     if (folder.kind === 'server' && folder.role !== null) {
-      throw new MailError('INVALID_INPUT', `The ${folder.role} folder is used by every mail program on this account and cannot be renamed.`);
+      throw new MailError(
+        'INVALID_INPUT',
+        `The ${folder.role} folder is used by every mail program on this account and cannot be renamed.`,
+      );
     }
     const name = validateFolderName(newName, folder.delimiter);
     const parent = parentPath(folder);

@@ -5,7 +5,12 @@ import { connectToService } from './api/select-transport';
 import { ServiceProvider } from './api/service-context';
 import { App } from './app/app';
 import './app/theme.css';
+import './components/components.css';
 import './app/app.css';
+import './app/pages.css';
+import { applyStoredTheme } from './features/status/theme';
+
+applyStoredTheme();
 
 const rootElement = document.getElementById('root');
 if (rootElement === null) throw new Error('index.html has no #root element.');

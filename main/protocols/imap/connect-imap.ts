@@ -88,7 +88,7 @@ export async function connectImap(options: ImapConnectOptions): Promise<ImapSess
       maxLineLength: MAX_LINE_BYTES,
       maxResponseSize: MAX_RESPONSE_BYTES,
     },
-    { trust, plaintextAllowed: endpoint.security === 'none' },
+    { trust, plaintextAllowed: endpoint.security === 'none', startTlsRequired: endpoint.security === 'starttls' },
   );
   const session = new ImapflowSession(client, target, options.ignoreCapabilities ?? []);
   await session.open();

@@ -43,13 +43,16 @@ interface ExecResult {
 interface ImapflowInternals {
   write(chunk: string | Buffer): unknown;
   exec(command: string, attributes: CommandAttribute[] | false, options?: ExecOptions): Promise<ExecResult>;
+  /** The handler connect() installs for a `* PREAUTH` greeting. */
+  initialPREAUTH(): Promise<void>;
 }
 
 const baseWrite = (ImapFlow.prototype as unknown as Partial<ImapflowInternals>).write;
 const baseExec = (ImapFlow.prototype as unknown as Partial<ImapflowInternals>).exec;
-if (typeof baseWrite !== 'function' || typeof baseExec !== 'function') {
+const basePreauthGreeting = (ImapFlow.prototype as unknown as Partial<ImapflowInternals>).initialPREAUTH;
+if (typeof baseWrite !== 'function' || typeof baseExec !== 'function' || typeof basePreauthGreeting !== 'function') {
   throw new Error(
-    'imapflow changed: ImapFlow.prototype.write/exec are gone; see main/protocols/imap/guarded-imapflow.ts',
+    'imapflow changed: ImapFlow.prototype.write/exec/initialPREAUTH are gone; see main/protocols/imap/guarded-imapflow.ts',
   );
 }
 
@@ -61,6 +64,8 @@ export interface TransportGuard {
   trust: TlsTrustOptions;
   /** Only with security 'none' and the account's explicit allowPlaintext. */
   plaintextAllowed: boolean;
+  /** Security 'starttls': the session must become TLS before it may be used at all. */
+  startTlsRequired: boolean;
 }
 
 export class GuardedImapFlow extends ImapFlow {
@@ -109,6 +114,29 @@ export class GuardedImapFlow extends ImapFlow {
   /** Sends a command through imapflow's queue and parser, keeping the server's NO/BAD text (imapflow's wrappers drop it). */
   exec(command: string, attributes: CommandAttribute[] | false, options?: ExecOptions): Promise<ExecResult> {
     return (baseExec as ImapflowInternals['exec']).call(this, command, attributes, options);
+  }
+
+  /**
+   * Called by imapflow for a `* PREAUTH` greeting. PREAUTH puts the session in the authenticated
+   * state, where STARTTLS is no longer allowed (RFC 3501 section 6.2.1), so on a connection that
+   * must be encrypted first it can only be a downgrade (an attacker on the path answering for the
+   * server): RFC 9051 section 7.1.4 says a client that requires STARTTLS MUST close the connection.
+   * imapflow would instead carry on (STARTTLS in the authenticated state, or plaintext commands).
+   */
+  initialPREAUTH(): Promise<void> {
+    if (this.guard.startTlsRequired && !this.encrypted) {
+      const { host, port } = this.guard.trust;
+      this.refusal ??= new MailError(
+        'STARTTLS_UNAVAILABLE',
+        `${host}:${port} claimed the session was already logged in (PREAUTH) before the connection was encrypted, ` +
+          'so it can no longer be switched to encryption (STARTTLS). The connection was closed before anything was sent.',
+        { host, port },
+      );
+      // Closing before the greeting completes makes connect() reject; ImapflowSession reports `refusal`.
+      this.destroyTransport();
+      return Promise.resolve();
+    }
+    return (basePreauthGreeting as ImapflowInternals['initialPREAUTH']).call(this);
   }
 
   /** Overrides imapflow's single write path (every command, literal and continuation goes through it). */

@@ -749,6 +749,10 @@ export class ImapflowSession implements ImapSession {
   ): Promise<AppendResult> {
     return this.operate(`saving a message to ${path}`, async () => {
       const flags = validateFlags(options.flags ?? []);
+      // imapflow keeps only the flags the *selected* mailbox's PERMANENTFLAGS allow, whatever the
+      // destination; a folder opened with EXAMINE allows none (RFC 3501 section 7.1), so every
+      // flag would be dropped silently. Selecting the destination checks them against the right folder.
+      if (flags.length > 0) await this.ensureSelected(path, true);
       const result = await this.client.append(path, message, flags, options.internalDate);
       if (!result) throw new MailError('SERVER_ERROR', `${this.target.host} did not store the message in ${path}.`);
       return { uid: isUid(result.uid) ? result.uid : null, uidValidity: optionalUidValidity(result.uidValidity) };

@@ -73,7 +73,9 @@ export function parseServerAction(action: Pick<QueuedAction, 'kind' | 'payload'>
     }
     case 'imap-move': {
       const ref = messageRef(fields);
-      return ref && isNonEmptyString(fields.toPath) ? { kind: 'imap-move', payload: { ...ref, toPath: fields.toPath } } : null;
+      return ref && isNonEmptyString(fields.toPath)
+        ? { kind: 'imap-move', payload: { ...ref, toPath: fields.toPath } }
+        : null;
     }
     case 'imap-copy': {
       const ref = messageRef(fields);

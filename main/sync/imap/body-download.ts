@@ -29,9 +29,15 @@ export async function downloadBody(
 ): Promise<DownloadedBody> {
   if (record.localPath !== null) return { record, bytes: 0 };
   if (record.imap === null || folder.kind !== 'server') {
-    throw new MailError('NOT_FOUND', `“${record.subject || 'This message'}” is not on the server, so it cannot be downloaded.`);
+    throw new MailError(
+      'NOT_FOUND',
+      `“${record.subject || 'This message'}” is not on the server, so it cannot be downloaded.`,
+    );
   }
   const stream = new PassThrough();
+  // The store may not be reading yet when a download fails; its reader gets the error through
+  // the stream's end, and this listener keeps the 'error' event from becoming an uncaught exception.
+  stream.on('error', () => undefined);
   const storing = store.attachBody(record.id, stream);
   // attachBody may fail before the download ends (disk full); it destroys the stream, which makes
   // the download fail too. Its rejection is awaited below, never left unhandled meanwhile.

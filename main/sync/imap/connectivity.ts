@@ -7,7 +7,12 @@ import { MailError, type ErrorCode } from '../../../shared/errors';
 import type { ConnectivityState } from '../../../shared/model';
 
 /** The network is down or the server is gone: try again later, nothing for the user to fix. */
-const OFFLINE_CODES: ReadonlySet<ErrorCode> = new Set(['CONNECTION_REFUSED', 'HOST_NOT_FOUND', 'TIMEOUT', 'CONNECTION_LOST']);
+const OFFLINE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'CONNECTION_REFUSED',
+  'HOST_NOT_FOUND',
+  'TIMEOUT',
+  'CONNECTION_LOST',
+]);
 
 /** The server was reached but refuses us until the user changes something (password, certificate…). */
 const USER_ACTION_CODES: ReadonlySet<ErrorCode> = new Set([

@@ -92,7 +92,11 @@ export interface ProfileOptions {
   accountId?: string;
 }
 
-export async function openProfile(info: MailServerInfo, user: TestUser, options: ProfileOptions = {}): Promise<TestProfile> {
+export async function openProfile(
+  info: MailServerInfo,
+  user: TestUser,
+  options: ProfileOptions = {},
+): Promise<TestProfile> {
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'wb-imap-'));
   const store = await openMessageStore({ profileDir: directory, host: 'test-host', onStep: options.onStep });
   let account: Account = {
@@ -184,7 +188,11 @@ export async function otherClient(info: MailServerInfo, user: TestUser): Promise
 }
 
 /** Runs `body` with another client that is logged out afterwards. */
-export async function withOtherClient<T>(info: MailServerInfo, user: TestUser, body: (client: ImapFlow) => Promise<T>): Promise<T> {
+export async function withOtherClient<T>(
+  info: MailServerInfo,
+  user: TestUser,
+  body: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
   const client = await otherClient(info, user);
   try {
     return await body(client);
@@ -202,7 +210,12 @@ export async function eventually(condition: () => boolean, timeoutMs: number, wh
   }
 }
 
-export function folderByPath(store: MessageStore, accountId: string, path: string, kind: 'server' | 'local' = 'server') {
+export function folderByPath(
+  store: MessageStore,
+  accountId: string,
+  path: string,
+  kind: 'server' | 'local' = 'server',
+) {
   const folder = store.findFolder(accountId, kind, path);
   if (!folder) throw new Error(`no ${kind} folder ${path}`);
   return folder;

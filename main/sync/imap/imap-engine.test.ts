@@ -39,10 +39,23 @@ function doveadm(...args: string[]): Promise<unknown> {
 describe('IMAP engine', () => {
   it('S1 check for new mail (IMAP): headers only, bodies on open, offline folders in the background', async () => {
     const user = await createTestUser(info);
-    const projects = [1, 2, 3, 4, 5].map((index) => testMessage(`project ${index}`, `Project body ${index}.\r\n8-bit: \xe4`));
+    const projects = [1, 2, 3, 4, 5].map((index) =>
+      testMessage(`project ${index}`, `Project body ${index}.\r\n8-bit: \xe4`),
+    );
     const inbox = [testMessage('inbox one'), testMessage('inbox two')];
-    await putMessages(info, user, projects.map((message) => message.raw), 'Projects');
-    await putMessages(info, user, inbox.map((message) => message.raw), 'INBOX', { flags: ['S'] });
+    await putMessages(
+      info,
+      user,
+      projects.map((message) => message.raw),
+      'Projects',
+    );
+    await putMessages(
+      info,
+      user,
+      inbox.map((message) => message.raw),
+      'INBOX',
+      { flags: ['S'] },
+    );
     const profile = await profileFor(info, user, { engine: { headerBatchSize: 2 } });
     const { store, account } = profile;
 
@@ -114,7 +127,11 @@ describe('IMAP engine', () => {
     it(`S8 incremental sync (${variant.name}): another client's flags, expunges and new mail`, async () => {
       const user = await createTestUser(info);
       const messages = [1, 2, 3].map((index) => testMessage(`message ${index}`));
-      await putMessages(info, user, messages.map((message) => message.raw));
+      await putMessages(
+        info,
+        user,
+        messages.map((message) => message.raw),
+      );
       const profile = await profileFor(info, user, { engine: { ignoreCapabilities: variant.ignoreCapabilities } });
       const { store, account } = profile;
       await profile.engine.syncOnce();
@@ -147,7 +164,12 @@ describe('IMAP engine', () => {
   it('UIDVALIDITY change: re-mapped by Message-ID + size, no body downloaded again, local-only data kept', async () => {
     const user = await createTestUser(info);
     const messages = [1, 2, 3].map((index) => testMessage(`kept ${index}`, `Body ${index}`));
-    await putMessages(info, user, messages.map((message) => message.raw), 'Keep');
+    await putMessages(
+      info,
+      user,
+      messages.map((message) => message.raw),
+      'Keep',
+    );
     const profile = await profileFor(info, user, { offlineFolders: ['Keep'] });
     const { store, account } = profile;
     await profile.engine.syncOnce();
@@ -156,9 +178,15 @@ describe('IMAP engine', () => {
     const before = store.listFolderMessages(keep.id);
     expect(before.map((record) => record.residency)).toEqual(['both', 'both', 'both']);
     expect(profile.downloads()).toBe(3);
-    // A message that exists only here (written into the server folder, not uploaded yet).
+    // A message that exists only here (in the server folder, never uploaded), and an upload
+    // queued before the server renumbers the folder.
     const localOnly = testMessage('only on this computer');
     const { record: local } = await store.insertMessage({ folderId: keep.id, source: localOnly.raw, onServer: false });
+    const drafts = await profile.actions.createFolder(account.id, 'Drafts here', { kind: 'local' });
+    const pending = testMessage('uploaded after the change');
+    const { record: upload } = await store.insertMessage({ folderId: drafts.id, source: pending.raw, onServer: false });
+    await profile.actions.move([upload.id], keep.id);
+    expect(store.listActions(account.id).map((action) => action.kind)).toEqual(['imap-append']);
 
     // The server loses its index: the folder is recreated with the same messages, new UIDVALIDITY.
     await doveadm('mailbox', 'delete', '-u', user.username, 'Keep');
@@ -169,7 +197,14 @@ describe('IMAP engine', () => {
     const after = store.listFolderMessages(keep.id);
     const refreshed = folderByPath(store, account.id, 'Keep');
     expect(refreshed.uidvalidity).not.toBe(keep.uidvalidity);
-    expect(after.map((record) => record.id).sort()).toEqual([...before.map((record) => record.id), local.id].sort());
+    expect(after.map((record) => record.id).sort()).toEqual(
+      [...before.map((record) => record.id), local.id, upload.id].sort(),
+    );
+    expect(store.getMessageRecord(upload.id)).toMatchObject({
+      residency: 'both',
+      imap: { uidvalidity: refreshed.uidvalidity },
+    });
+    expect((await readServerMessages(info, user, 'Keep')).map(sha256)).toContain(sha256(pending.raw));
     for (const record of before) {
       const now = store.getMessageRecord(record.id);
       expect(now?.imap?.uidvalidity).toBe(refreshed.uidvalidity);
@@ -218,7 +253,11 @@ describe('IMAP engine', () => {
 
     // A folder made on one computer shows on the other (polled), with Trash holding the deleted message.
     await first.actions.createFolder(first.account.id, 'Together', { kind: 'server' });
-    await eventually(() => second.store.findFolder(second.account.id, 'server', 'Together') !== null, PUSH_MS, 'the folder');
+    await eventually(
+      () => second.store.findFolder(second.account.id, 'server', 'Together') !== null,
+      PUSH_MS,
+      'the folder',
+    );
     const trash = folderByPath(first.store, first.account.id, 'Trash');
     await eventually(() => subjectsIn(first.store, trash.id).includes('shared 2'), PUSH_MS, 'Trash');
   });

@@ -120,6 +120,17 @@ export class ImapAccountEngine implements AccountEngine {
   private reportFailure(error: unknown): void {
     const state = connectivityAfter(error);
     if (state !== null) this.report(state, error);
+    if (state === 'offline') this.discardSession();
+  }
+
+  /**
+   * Forgets the main connection after a connection failure: it may not have noticed yet that it
+   * is dead (its 'close' comes later), and the next request must not reuse it.
+   */
+  private discardSession(): void {
+    const session = this.session;
+    this.session = null;
+    if (session && !session.closed) void session.close();
   }
 
   private async openSession(): Promise<ImapSession> {
@@ -183,7 +194,8 @@ export class ImapAccountEngine implements AccountEngine {
   // ---- the queue ------------------------------------------------------------------------------
 
   private pendingImapActions(): number {
-    return this.store.listActions(this.accountId, ['pending', 'running']).filter((action) => isImapKind(action.kind)).length;
+    return this.store.listActions(this.accountId, ['pending', 'running']).filter((action) => isImapKind(action.kind))
+      .length;
   }
 
   private pendingFolderChanges(): PendingFolderChanges {
@@ -211,15 +223,32 @@ export class ImapAccountEngine implements AccountEngine {
   // ---- one pass -------------------------------------------------------------------------------
 
   async syncOnce(options: SyncOptions = {}): Promise<void> {
+    const reusing = this.session !== null && !this.session.closed;
     try {
-      await this.headerPass(options.signal);
-      const session = await this.mainSession();
-      await this.downloadOfflineBodies(session, options.signal);
-      this.emitProgress({ phase: 'done', folder: null, done: 0, total: 0, bytes: 0 });
+      await this.passWithBodies(options.signal);
     } catch (error) {
-      this.reportFailure(error);
-      throw toMailError(error);
+      // A connection kept open since the last pass may have died unnoticed (sleep, network
+      // change): its first command fails. That says nothing about the server; try a fresh one once.
+      const stale = reusing && error instanceof MailError && error.code === 'CONNECTION_LOST';
+      if (!stale || options.signal?.aborted) {
+        this.reportFailure(error);
+        throw toMailError(error);
+      }
+      this.discardSession();
+      try {
+        await this.passWithBodies(options.signal);
+      } catch (retryError) {
+        this.reportFailure(retryError);
+        throw toMailError(retryError);
+      }
     }
+  }
+
+  private async passWithBodies(signal?: AbortSignal): Promise<void> {
+    await this.headerPass(signal);
+    const session = await this.mainSession();
+    await this.downloadOfflineBodies(session, signal);
+    this.emitProgress({ phase: 'done', folder: null, done: 0, total: 0, bytes: 0 });
   }
 
   /** Replay, folders and headers, under the lock. Concurrent requests share one queued pass. */
@@ -230,7 +259,9 @@ export class ImapAccountEngine implements AccountEngine {
       const session = await this.mainSession();
       await this.replay(session, signal);
       this.emitProgress({ phase: 'folders', folder: null, done: 0, total: 0, bytes: 0 });
-      const folders = await syncFolderTree(session, this.store, this.context.account(), () => this.pendingFolderChanges());
+      const folders = await syncFolderTree(session, this.store, this.context.account(), () =>
+        this.pendingFolderChanges(),
+      );
       for (const folder of folders) {
         if (signal?.aborted) break;
         await this.syncFolder(session, folder, signal);
@@ -347,7 +378,7 @@ export class ImapAccountEngine implements AccountEngine {
         for (const stale of records) {
           const record = this.store.getMessageRecord(stale.id);
           if (!record || record.localPath !== null) continue;
-          if (record.imap?.uidvalidity !== uidValidity && record.imap?.uidvalidity !== folder.uidvalidity) {
+          if (record.imap?.uidvalidity !== uidValidity) {
             throw new MailError('NOT_FOUND', `“${record.subject || 'This message'}” is no longer on the server.`);
           }
           await this.downloadOne(session, record, folder);
@@ -395,8 +426,10 @@ export class ImapAccountEngine implements AccountEngine {
         const session = await this.mainSession();
         await this.replay(session, signal);
         await this.syncFolder(session, folder, signal);
-        await this.downloadOfflineBodies(session, signal);
-      }).catch((error: unknown) => this.reportFailure(error));
+        return session;
+      })
+        .then((session) => this.downloadOfflineBodies(session, signal))
+        .catch((error: unknown) => this.reportFailure(error));
     });
   }
 
@@ -434,8 +467,10 @@ export class ImapAccountEngine implements AccountEngine {
       try {
         await this.syncOnce({ signal });
         delay = minimum;
+        if (signal.aborted) break;
         const idleSession = await this.openSession();
         this.idleSession = idleSession;
+        if (signal.aborted) break;
         poll = setInterval(() => {
           this.syncOnce({ signal }).catch(() => undefined);
         }, this.pollIntervalMs());
@@ -456,6 +491,7 @@ export class ImapAccountEngine implements AccountEngine {
 
   /** IDLE on INBOX until the connection drops or watching stops. */
   private async idleUntilClosed(session: ImapSession, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort();
     signal.addEventListener('abort', onAbort, { once: true });

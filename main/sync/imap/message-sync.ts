@@ -148,7 +148,11 @@ class BatchAbsorber {
     while (list && list.length > 0) {
       const candidate = list.shift() as MessageRecord;
       const current = this.context.store.getMessageRecord(candidate.id);
-      if (current && current.folderId === this.folder.id && (current.imap === null || current.imap.uidvalidity !== this.uidValidity)) {
+      if (
+        current &&
+        current.folderId === this.folder.id &&
+        (current.imap === null || current.imap.uidvalidity !== this.uidValidity)
+      ) {
         return current;
       }
     }
@@ -207,7 +211,11 @@ class BatchAbsorber {
  * Lists the whole folder newest-first and reconciles it with the store. `initial`: the folder
  * was never listed (or its listing was interrupted); otherwise a re-map after UIDVALIDITY changed.
  */
-async function fullListing(context: MessageSyncContext, folder: FolderRecord, initial: boolean): Promise<FolderSyncOutcome> {
+async function fullListing(
+  context: MessageSyncContext,
+  folder: FolderRecord,
+  initial: boolean,
+): Promise<FolderSyncOutcome> {
   const { session, store, accountId } = context;
   const status = await session.select(folder.path, { readOnly: true });
   const stateKey = FULL_LISTING_KEY + folder.id;
@@ -277,7 +285,11 @@ function requireFolder(store: MessageStore, folderId: string): FolderRecord {
   return folder;
 }
 
-async function incremental(context: MessageSyncContext, folder: FolderRecord, mayRelist: boolean): Promise<FolderSyncOutcome> {
+async function incremental(
+  context: MessageSyncContext,
+  folder: FolderRecord,
+  mayRelist: boolean,
+): Promise<FolderSyncOutcome> {
   const { session, store } = context;
   const uidValidity = folder.uidvalidity as number;
   const known = store
@@ -325,7 +337,9 @@ async function incremental(context: MessageSyncContext, folder: FolderRecord, ma
   if (mayRelist && context.queueIsEmpty()) {
     const listed = store
       .listFolderMessages(folder.id)
-      .filter((record) => record.imap !== null && record.imap.uidvalidity === uidValidity && record.imap.uid < status.uidNext);
+      .filter(
+        (record) => record.imap !== null && record.imap.uidvalidity === uidValidity && record.imap.uid < status.uidNext,
+      );
     if (listed.length !== status.exists) {
       const relisted = await fullListing(context, requireFolder(store, folder.id), false);
       return { initial: false, created: [...absorber.created, ...relisted.created] };

@@ -97,7 +97,7 @@ class ReplayRun {
 
   async run(): Promise<ReplayReport> {
     const actions = this.store.listActions(this.context.accountId, ['pending', 'running']).filter(isImapAction);
-    for (let index = 0; index < actions.length; ) {
+    for (let index = 0; index < actions.length;) {
       if (this.context.signal?.aborted) break;
       const action = actions[index];
       const parsed = parseServerAction(action);
@@ -128,6 +128,23 @@ class ReplayRun {
 
   // ---- bookkeeping ----------------------------------------------------------------------
 
+  /**
+   * A server may refuse a command and then hang up (Dovecot: "Mailbox was deleted under us",
+   * then BYE). Such a refusal says nothing about the action itself: before an action is marked
+   * failed, the connection must prove it is still there; if it is not, the action stays queued.
+   */
+  private async confirmConnection(): Promise<void> {
+    let alive = true;
+    try {
+      await this.session.status('INBOX');
+    } catch {
+      alive = false;
+    }
+    if (!alive || this.session.closed) {
+      throw new MailError('CONNECTION_LOST', 'The server closed the connection during the replay; it will be resumed.');
+    }
+  }
+
   private begin(action: QueuedAction): void {
     this.store.updateAction(action.id, { state: 'running', attempts: action.attempts + 1 });
   }
@@ -152,7 +169,9 @@ class ReplayRun {
   }
 
   private recordedUidNext(action: QueuedAction): number {
-    const saved = this.store.getSyncState(this.context.accountId, ATTEMPT_KEY + action.id) as { uidNext?: unknown } | null;
+    const saved = this.store.getSyncState(this.context.accountId, ATTEMPT_KEY + action.id) as {
+      uidNext?: unknown;
+    } | null;
     return typeof saved?.uidNext === 'number' && saved.uidNext >= 1 ? saved.uidNext : 1;
   }
 
@@ -170,6 +189,7 @@ class ReplayRun {
       if (isConnectionFailure(error) || this.session.closed) throw error;
       outcome = { kind: 'failed', reason: toMailError(error).message };
     }
+    if (outcome.kind === 'failed') await this.confirmConnection();
     this.settle(action, outcome);
   }
 
@@ -222,7 +242,11 @@ class ReplayRun {
     return { uidNext: status.uidNext, uidValidity: status.uidValidity };
   }
 
-  private async locate(path: string, ref: Pick<ImapMessageRef, 'messageIdHeader' | 'size'>, fromUid = 1): Promise<LocatedMessage | null> {
+  private async locate(
+    path: string,
+    ref: Pick<ImapMessageRef, 'messageIdHeader' | 'size'>,
+    fromUid = 1,
+  ): Promise<LocatedMessage | null> {
     return locateMessage(this.session, { path, messageIdHeader: ref.messageIdHeader, size: ref.size || null, fromUid });
   }
 
@@ -245,7 +269,12 @@ class ReplayRun {
     if (known && known.path === ref.folderPath && known.uidValidity === current) return known;
     const record = this.store.getMessageRecord(ref.messageId);
     const folder = record ? this.store.getFolder(record.folderId) : null;
-    if (record?.imap && folder?.kind === 'server' && folder.path === ref.folderPath && record.imap.uidvalidity === current) {
+    if (
+      record?.imap &&
+      folder?.kind === 'server' &&
+      folder.path === ref.folderPath &&
+      record.imap.uidvalidity === current
+    ) {
       return { path: ref.folderPath, uidValidity: current, uid: record.imap.uid };
     }
     const found = await this.locate(ref.folderPath, ref);
@@ -360,7 +389,11 @@ class ReplayRun {
     };
   }
 
-  private async move(action: QueuedAction, payload: ImapMessageRef & { toPath: string }, mayHaveRun: boolean): Promise<Outcome> {
+  private async move(
+    action: QueuedAction,
+    payload: ImapMessageRef & { toPath: string },
+    mayHaveRun: boolean,
+  ): Promise<Outcome> {
     const record = this.store.getMessageRecord(payload.messageId);
     const dependency = this.failedFolderReason(payload.toPath) ?? this.failedFolderReason(payload.folderPath);
     if (dependency !== null) {
@@ -471,7 +504,10 @@ class ReplayRun {
       return { kind: 'done' };
     } catch (error) {
       if (isConnectionFailure(error) || this.session.closed) throw error;
-      return { kind: 'failed', reason: `${named(record)} could not be copied to ${payload.toPath}: ${toMailError(error).message}` };
+      return {
+        kind: 'failed',
+        reason: `${named(record)} could not be copied to ${payload.toPath}: ${toMailError(error).message}`,
+      };
     }
   }
 
@@ -546,7 +582,23 @@ class ReplayRun {
       return { kind: 'failed', reason: dependency };
     }
     if (record.localPath === null) {
-      return { kind: 'failed', reason: `${named(record)} is not stored on this computer, so it could not be uploaded.` };
+      return {
+        kind: 'failed',
+        reason: `${named(record)} is not stored on this computer, so it could not be uploaded.`,
+      };
+    }
+    // Deduplicated (DESIGN.md: uploads by Message-ID + size): the folder already holds this
+    // message, so the local row joins it instead of a second copy going up.
+    const existing =
+      record.messageId === null
+        ? undefined
+        : this.store
+            .findByMessageId(this.context.accountId, record.messageId)
+            .find((row) => row.id !== record.id && row.folderId === folder.id && row.imap !== null && row.size === record.size);
+    if (existing) {
+      if (existing.localPath === null) await this.store.attachBody(existing.id, await this.store.readRaw(record.id));
+      await this.store.deleteMessage(record.id);
+      return { kind: 'done' };
     }
     const lookup = { messageIdHeader: record.messageId, size: record.size };
     try {

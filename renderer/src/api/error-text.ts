@@ -95,13 +95,32 @@ const TEXTS: Record<ErrorCode, (payload: ErrorPayload) => Omit<ErrorText, 'detai
   INTERNAL: (payload) => ({ title: payload.message, advice: null }),
 };
 
+/**
+ * Codes whose title already says everything the service's sentence would (it names the same host
+ * and port); for the others the service's sentence is kept, since it names the folder or the field.
+ */
+const SELF_EXPLAINED: ReadonlySet<ErrorCode> = new Set([
+  'AUTH_FAILED',
+  'CERT_UNTRUSTED',
+  'CERT_HOSTNAME_MISMATCH',
+  'CERT_EXPIRED',
+  'STARTTLS_UNAVAILABLE',
+  'CONNECTION_REFUSED',
+  'HOST_NOT_FOUND',
+  'TIMEOUT',
+  'SERVER_ERROR',
+]);
+
 export function describeError(error: unknown): ErrorText {
   const payload = toErrorPayload(error);
   const code = isErrorCode(payload.code) ? payload.code : 'INTERNAL';
   const described = TEXTS[code](payload);
-  const text = { ...described, title: described.title.charAt(0).toUpperCase() + described.title.slice(1) };
-  const detail = text.title === payload.message || payload.message === '' ? null : payload.message;
-  return { ...text, detail };
+  const title = described.title.charAt(0).toUpperCase() + described.title.slice(1);
+  const serverText = payload.details?.serverText;
+  let detail: string | null = null;
+  if (code === 'AUTH_FAILED' && serverText) detail = `The server said: “${serverText}”`;
+  else if (!SELF_EXPLAINED.has(code) && title !== payload.message && payload.message !== '') detail = payload.message;
+  return { title, advice: described.advice, detail };
 }
 
 /** One sentence for a toast. */

@@ -1,21 +1,23 @@
 /**
- * The top of the UI: the connection banner, then the first-run screen or the three-pane shell,
- * chosen from the accounts the service reports (and re-read whenever it reconnects).
+ * The top of the UI: the connection banner, then the first-run screen, account setup, or the mail
+ * window, chosen from the accounts the service reports (and re-read whenever it reconnects).
  */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { ErrorPayload } from '../../../shared/errors';
 import { toErrorPayload } from '../../../shared/errors';
 import type { AccountView } from '../../../shared/model';
 import { useConnectionStatus, useMailClient } from '../api/service-context';
-import { AddAccountSlot } from './add-account-slot';
+import { ToastProvider } from '../components/toast';
+import { AccountSetup } from '../features/accounts/account-setup';
 import { AppShell } from './app-shell';
 import { ConnectionBanner } from './connection-banner';
 import { EmptyState } from './empty-state';
 
-function useAccounts(connected: boolean): { accounts: AccountView[] | null; error: ErrorPayload | null } {
+function useAccounts(connected: boolean): { accounts: AccountView[] | null; error: ErrorPayload | null; reload(): void } {
   const client = useMailClient();
   const [accounts, setAccounts] = useState<AccountView[] | null>(null);
   const [error, setError] = useState<ErrorPayload | null>(null);
+  const [version, setVersion] = useState(0);
 
   useEffect(() => client.on('accountsChanged', (payload) => setAccounts(payload.accounts)), [client]);
 
@@ -36,19 +38,28 @@ function useAccounts(connected: boolean): { accounts: AccountView[] | null; erro
     return () => {
       current = false;
     };
-  }, [client, connected]);
+  }, [client, connected, version]);
 
-  return { accounts, error };
+  const reload = useCallback(() => setVersion((value) => value + 1), []);
+  return { accounts, error, reload };
 }
 
 export function App() {
   const { status, retryNow } = useConnectionStatus();
-  const { accounts, error } = useAccounts(status.state === 'connected');
+  const { accounts, error, reload } = useAccounts(status.state === 'connected');
   const [addingAccount, setAddingAccount] = useState(false);
 
   let content;
   if (addingAccount) {
-    content = <AddAccountSlot onBack={() => setAddingAccount(false)} />;
+    content = (
+      <AccountSetup
+        onDone={() => {
+          setAddingAccount(false);
+          reload();
+        }}
+        onCancel={() => setAddingAccount(false)}
+      />
+    );
   } else if (accounts === null) {
     content = (
       <main className="empty-state" aria-busy={error === null}>
@@ -66,9 +77,11 @@ export function App() {
   }
 
   return (
-    <div className="app">
-      <ConnectionBanner status={status} onRetry={retryNow} />
-      {content}
-    </div>
+    <ToastProvider>
+      <div className="app">
+        <ConnectionBanner status={status} onRetry={retryNow} />
+        {content}
+      </div>
+    </ToastProvider>
   );
 }

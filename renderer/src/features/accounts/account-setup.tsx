@@ -3,7 +3,7 @@
  * are (looked up from the domain once the service offers it: discovery.ts), then a real
  * connection test before anything is saved.
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ConnectionTestResult } from '../../../../shared/api';
 import type { AccountView } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
@@ -56,6 +56,7 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
   const [result, setResult] = useState<ConnectionTestResult | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const [settingsSource, setSettingsSource] = useState<string | null>(null);
+  const actionsElement = useRef<HTMLDivElement>(null);
   const busy = progress.kind !== 'idle';
   const passed = result !== null && result.incoming.ok && (result.smtp === null || result.smtp.ok);
 
@@ -137,6 +138,11 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
     setForm(next);
     void runTest(next);
   }
+
+  // The verdict appears at the end of the form, above the buttons: bring both into view.
+  useEffect(() => {
+    if (result !== null || failure !== null) actionsElement.current?.scrollIntoView({ block: 'end' });
+  }, [result, failure]);
 
   const failureText = failure === null ? null : describeError(failure);
 
@@ -276,7 +282,7 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
                 </div>
               </div>
             )}
-            <div className="setup__actions">
+            <div className="setup__actions" ref={actionsElement}>
               <button type="button" className="button" onClick={() => setStep('identity')} disabled={busy}>
                 Back
               </button>

@@ -111,7 +111,8 @@ export function formFromSettings(settings: AccountSettings): AccountForm {
 
 export type FieldErrors = Partial<Record<string, string>>;
 
-const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@]+\.[^\s@]+$/;
+/** Local part, "@", a domain (a dotless one such as "localhost" is valid on a private network). */
+const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
 const HOST = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?)$/i;
 
 function wholeNumber(text: string): number | null {

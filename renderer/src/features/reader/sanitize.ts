@@ -374,7 +374,8 @@ export function frameDocument(sanitized: Pick<SanitizedHtml, 'body' | 'remoteOri
 }
 
 /** The text of a sanitized part, for the plain-text view of an HTML-only message. */
-export function htmlToText(html: string, view: Window = window): string {
+export function htmlToText(html: string, environment: Window = window): string {
+  const view = environment as Window & typeof globalThis;
   const document = new view.DOMParser().parseFromString(
     createDOMPurify(view).sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style'] }),
     'text/html',

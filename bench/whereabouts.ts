@@ -1,0 +1,171 @@
+/**
+ * Our contender: the built command-line client (`node out/main/cli/main.js`), one process per run
+ * like the peers, so its wall time includes start-up and its peak RSS is the process's own.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { MailServerInfo, TestUser } from '../e2e/mailserver/types';
+import { openMessageStore } from '../main/store/message-store';
+import { runQuietly, timeProcess, type ProcessRun } from './processes';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const CLI_SCRIPT = path.join(PROJECT_ROOT, 'out', 'main', 'cli', 'main.js');
+const PASSWORD_VARIABLE = 'BENCH_ACCOUNT_PASSWORD';
+/**
+ * Accounts are added with this port (nothing listens on it), then pointed at the real one: `account
+ * add` starts a sync in the background, which must not get a head start on the timed first sync.
+ */
+const CLOSED_PORT = 9;
+
+export interface Readiness {
+  ready: boolean;
+  reason: string;
+}
+
+/** Builds the main-process bundles and checks that the CLI starts. */
+export async function prepareCli(): Promise<Readiness> {
+  try {
+    await runQuietly('npm', ['run', 'build:main'], { cwd: PROJECT_ROOT, timeoutMs: 180_000 });
+  } catch (error) {
+    if (!existsSync(CLI_SCRIPT)) return { ready: false, reason: `npm run build:main failed: ${firstLine(error)}` };
+    process.stderr.write(`npm run build:main failed, using the existing ${CLI_SCRIPT}: ${firstLine(error)}\n`);
+  }
+  try {
+    await runQuietly(process.execPath, [CLI_SCRIPT, '--help'], { cwd: PROJECT_ROOT });
+    return { ready: true, reason: '' };
+  } catch (error) {
+    return { ready: false, reason: `the CLI does not start: ${firstLine(error)}` };
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (
+    text
+      .split('\n')
+      .find((line) => /error/i.test(line))
+      ?.trim() ?? text.split('\n')[0]
+  );
+}
+
+export interface WhereaboutsProfile {
+  directory: string;
+  user: TestUser;
+  caPath: string;
+}
+
+function environment(profile: WhereaboutsProfile): NodeJS.ProcessEnv {
+  // The test CA is trusted like a system CA: the app has no test-only trust switch.
+  return { ...process.env, NODE_EXTRA_CA_CERTS: profile.caPath, [PASSWORD_VARIABLE]: profile.user.password };
+}
+
+function cli(profile: WhereaboutsProfile, args: readonly string[]): Promise<string> {
+  return runQuietly(process.execPath, [CLI_SCRIPT, '--profile', profile.directory, ...args], {
+    cwd: PROJECT_ROOT,
+    env: environment(profile),
+  });
+}
+
+interface AccountsFile {
+  version: number;
+  accounts: Array<Record<string, unknown> & { imap: { port: number } | null; pop3: { port: number } | null }>;
+}
+
+/**
+ * A fresh profile with one account for `user` over implicit TLS, not yet synced. `headersOnly`
+ * unticks "keep for offline" on INBOX before the first sync, as a user would in its settings.
+ */
+export async function createProfile(
+  directory: string,
+  info: MailServerInfo,
+  user: TestUser,
+  options: { mode: 'imap' | 'pop3'; headersOnly?: boolean },
+): Promise<WhereaboutsProfile> {
+  await mkdir(directory, { recursive: true });
+  const profile: WhereaboutsProfile = { directory, user, caPath: info.caPath };
+  await cli(profile, [
+    '--json',
+    'account',
+    'add',
+    '--name',
+    'bench',
+    '--email',
+    user.email,
+    '--user',
+    user.username,
+    '--mode',
+    options.mode,
+    '--host',
+    info.host,
+    '--port',
+    String(CLOSED_PORT),
+    '--security',
+    'tls',
+    '--password-env',
+    PASSWORD_VARIABLE,
+    ...(options.mode === 'pop3' ? ['--leave-on-server', 'forever'] : []),
+  ]);
+  // accounts.json is meant to be editable by hand (account-store.ts validates it when read).
+  const accountsFile = path.join(directory, 'accounts.json');
+  const accounts = JSON.parse(await readFile(accountsFile, 'utf8')) as AccountsFile;
+  for (const account of accounts.accounts) {
+    if (account.imap) account.imap.port = info.ports.imaps;
+    if (account.pop3) account.pop3.port = info.ports.pop3s;
+    if (options.headersOnly) account.offlineFolders = [];
+  }
+  await writeFile(accountsFile, `${JSON.stringify(accounts, null, 2)}\n`, { mode: 0o600 });
+  if (options.headersOnly) {
+    // INBOX is kept for offline by default (its role); a folder the store already knows keeps its setting.
+    const store = await openMessageStore({ profileDir: directory });
+    try {
+      for (const account of store.listAccounts()) {
+        await store.upsertFolder({
+          accountId: account.id,
+          kind: 'server',
+          path: 'INBOX',
+          name: 'INBOX',
+          delimiter: '/',
+          role: 'inbox',
+          subscribed: true,
+          keepOffline: false,
+        });
+      }
+    } finally {
+      store.close();
+    }
+  }
+  return profile;
+}
+
+/** One timed `sync` pass; with `cpuProfileDir`, under `node --cpu-prof` (not for timing). */
+export function timeSync(profile: WhereaboutsProfile, cpuProfileDir?: string): Promise<ProcessRun> {
+  const nodeOptions = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  return timeProcess(process.execPath, [...nodeOptions, CLI_SCRIPT, '--profile', profile.directory, 'sync'], {
+    cwd: PROJECT_ROOT,
+    env: environment(profile),
+  });
+}
+
+/** Time to start the CLI and print its usage: the fixed cost in every figure measured by process. */
+export function timeStartup(): Promise<ProcessRun> {
+  return timeProcess(process.execPath, [CLI_SCRIPT, '--help'], { cwd: PROJECT_ROOT });
+}
+
+export interface ResidencyCounts {
+  serverOnly: number;
+  localOnly: number;
+  both: number;
+}
+
+/** What the profile holds after a sync (through the CLI, as a user would check). */
+export async function residency(profile: WhereaboutsProfile): Promise<ResidencyCounts> {
+  const report = JSON.parse(await cli(profile, ['--json', 'residency'])) as {
+    totals: Record<'server' | 'local' | 'both', { count: number }>;
+  };
+  return {
+    serverOnly: report.totals.server.count,
+    localOnly: report.totals.local.count,
+    both: report.totals.both.count,
+  };
+}

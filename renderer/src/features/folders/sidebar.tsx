@@ -1,0 +1,234 @@
+/**
+ * Accounts and folders: the unified inbox, the outbox, "Where is my mail?", then each account
+ * with its mode (IMAP/POP3), its connection state in words, its server folders and its folders on
+ * this computer, with unread counts.
+ */
+import type { AccountView, ConnectivityState, FolderView, SyncProgress } from '../../../../shared/model';
+import { describeError } from '../../api/error-text';
+import { Icon, type IconName } from '../../components/icons';
+import { formatCount } from '../../components/format';
+import { Logo } from '../../app/logo';
+import { SyncStatus } from '../status/sync-status';
+import { ThemeToggle } from '../status/theme';
+import { folderTree } from './folder-tree';
+import type { FolderCache } from './use-folders';
+
+export type View =
+  | { kind: 'folder'; accountId: string; folderId: string }
+  | { kind: 'unified' }
+  | { kind: 'outbox' }
+  | { kind: 'residency'; accountId: string | null }
+  | { kind: 'settings'; accountId: string };
+
+const MODE_LABELS = { imap: 'IMAP', pop3: 'POP3' } as const;
+
+export const CONNECTIVITY_TEXT: Record<ConnectivityState, string> = {
+  online: 'Online',
+  offline: 'Offline',
+  connecting: 'Connecting…',
+  error: 'Cannot connect',
+};
+
+const ROLE_ICONS: Record<string, IconName> = {
+  inbox: 'inbox',
+  sent: 'sent',
+  drafts: 'drafts',
+  trash: 'trash',
+  junk: 'junk',
+  archive: 'archive',
+  outbox: 'outbox',
+};
+
+function NavItem({
+  icon,
+  label,
+  count,
+  current,
+  depth = 0,
+  onSelect,
+  hint,
+}: {
+  icon: IconName;
+  label: string;
+  count?: number;
+  current: boolean;
+  depth?: number;
+  onSelect(): void;
+  hint?: string;
+}) {
+  return (
+    <li>
+      <button
+        type="button"
+        className={`nav-item ${current ? 'nav-item--current' : ''}`}
+        aria-current={current ? 'page' : undefined}
+        onClick={onSelect}
+        title={hint}
+        style={depth > 0 ? { paddingInlineStart: 8 + depth * 16 } : undefined}
+      >
+        <Icon name={icon} size={16} />
+        <span className="nav-item__label">{label}</span>
+        {count !== undefined && count > 0 && (
+          <span className="nav-item__count">
+            {formatCount(count)}
+            <span className="visually-hidden"> unread</span>
+          </span>
+        )}
+      </button>
+    </li>
+  );
+}
+
+function isCurrent(view: View, folder: FolderView): boolean {
+  return view.kind === 'folder' && view.folderId === folder.id;
+}
+
+export function Sidebar({
+  accounts,
+  folders,
+  view,
+  connectivity,
+  progress,
+  onNavigate,
+  onAddAccount,
+  onCompose,
+  onCheckMail,
+}: {
+  accounts: AccountView[];
+  folders: FolderCache;
+  view: View;
+  connectivity(account: AccountView): ConnectivityState;
+  progress: Record<string, SyncProgress>;
+  onNavigate(view: View): void;
+  onAddAccount(): void;
+  onCompose(): void;
+  onCheckMail(account: AccountView): void;
+}) {
+  const unifiedUnread = accounts.reduce((sum, account) => {
+    const inbox = folders.get(account.id).folders?.find((folder) => folder.role === 'inbox');
+    return sum + (inbox?.unread ?? 0);
+  }, 0);
+  return (
+    <nav className="pane pane--sidebar" aria-label="Accounts and folders">
+      <div className="sidebar__top">
+        <div className="sidebar__brand">
+          <Logo size={24} />
+          <span>Whereabouts</span>
+        </div>
+        <button type="button" className="button button--primary button--compose" onClick={onCompose} aria-keyshortcuts="c">
+          <Icon name="compose" size={16} /> New message
+        </button>
+      </div>
+      <div className="sidebar__scroll">
+        <ul className="nav-list" aria-label="Views">
+          <NavItem icon="unified" label="All inboxes" count={unifiedUnread} current={view.kind === 'unified'} onSelect={() => onNavigate({ kind: 'unified' })} />
+          <NavItem icon="outbox" label="Outbox" current={view.kind === 'outbox'} onSelect={() => onNavigate({ kind: 'outbox' })} />
+          <NavItem
+            icon="map"
+            label="Where is my mail?"
+            current={view.kind === 'residency'}
+            onSelect={() => onNavigate({ kind: 'residency', accountId: null })}
+          />
+        </ul>
+        {accounts.map((account) => {
+          const entry = folders.get(account.id);
+          const state = connectivity(account);
+          const server = entry.folders === null ? [] : folderTree(entry.folders, 'server');
+          const local = entry.folders === null ? [] : folderTree(entry.folders, 'local');
+          const busy = progress[account.id] !== undefined && progress[account.id].phase !== 'done';
+          return (
+            <section key={account.id} className="account" aria-labelledby={`account-${account.id}`}>
+              <header className="account__header">
+                <h2 className="account__name" id={`account-${account.id}`} title={account.email}>
+                  {account.name || account.email}
+                </h2>
+                <span className="mode-badge" title={`This account runs in ${MODE_LABELS[account.mode]} mode`}>
+                  {MODE_LABELS[account.mode]}
+                </span>
+              </header>
+              <div className="account__status">
+                <span className={`connectivity connectivity--${state}`} title={account.lastError?.message}>
+                  <span className="connectivity__dot" aria-hidden="true" />
+                  {CONNECTIVITY_TEXT[state]}
+                </span>
+                <span className="account__tools">
+                  <button
+                    type="button"
+                    className="icon-button icon-button--small"
+                    aria-label={`Check ${account.name} for new mail`}
+                    title="Check for new mail"
+                    disabled={busy}
+                    onClick={() => onCheckMail(account)}
+                  >
+                    <Icon name="refresh" size={16} />
+                  </button>
+                  <button
+                    type="button"
+                    className={`icon-button icon-button--small ${view.kind === 'settings' && view.accountId === account.id ? 'icon-button--current' : ''}`}
+                    aria-label={`Settings of ${account.name}`}
+                    title="Account settings"
+                    onClick={() => onNavigate({ kind: 'settings', accountId: account.id })}
+                  >
+                    <Icon name="settings" size={16} />
+                  </button>
+                </span>
+              </div>
+              {account.lastError && state === 'error' && (
+                <p className="account__error">{describeError(account.lastError).title}</p>
+              )}
+              {entry.error !== null && entry.folders === null && (
+                <p className="account__error" role="status">
+                  Folders could not be read: {describeError(entry.error).title}
+                </p>
+              )}
+              {entry.folders === null && entry.error === null && <p className="account__loading muted">Loading folders…</p>}
+              {server.length > 0 && (
+                <ul className="nav-list" aria-label={`${account.name}: folders on the server`}>
+                  {server.map(({ folder, depth }) => (
+                    <NavItem
+                      key={folder.id}
+                      icon={ROLE_ICONS[folder.role ?? ''] ?? 'folder'}
+                      label={folder.name}
+                      count={folder.unread}
+                      depth={depth}
+                      current={isCurrent(view, folder)}
+                      onSelect={() => onNavigate({ kind: 'folder', accountId: account.id, folderId: folder.id })}
+                      hint={account.mode === 'pop3' ? 'POP3 reaches only the server’s inbox' : undefined}
+                    />
+                  ))}
+                </ul>
+              )}
+              {local.length > 0 && (
+                <>
+                  <h3 className="account__subheading">
+                    <Icon name="computer" size={14} /> On this computer
+                  </h3>
+                  <ul className="nav-list" aria-label={`${account.name}: folders on this computer`}>
+                    {local.map(({ folder, depth }) => (
+                      <NavItem
+                        key={folder.id}
+                        icon={ROLE_ICONS[folder.role ?? ''] ?? 'folder'}
+                        label={folder.name}
+                        count={folder.unread}
+                        depth={depth}
+                        current={isCurrent(view, folder)}
+                        onSelect={() => onNavigate({ kind: 'folder', accountId: account.id, folderId: folder.id })}
+                      />
+                    ))}
+                  </ul>
+                </>
+              )}
+            </section>
+          );
+        })}
+      </div>
+      <SyncStatus progress={progress} accounts={accounts} />
+      <footer className="sidebar__footer">
+        <button type="button" className="button button--quiet sidebar__add" onClick={onAddAccount}>
+          <Icon name="plus" size={16} /> Add an account
+        </button>
+        <ThemeToggle />
+      </footer>
+    </nav>
+  );
+}

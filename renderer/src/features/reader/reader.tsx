@@ -1,0 +1,357 @@
+/**
+ * The reader: one message's headers, its body parts each on their own (HTML sanitized into its own
+ * sandboxed frame, text as text), remote content blocked until the user allows it, its links with
+ * their real targets, its attachments, and where it lives.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { ConnectivityState, MessageDetail, MessageSummary } from '../../../../shared/model';
+import { describeError } from '../../api/error-text';
+import { useMailApi } from '../../api/service-context';
+import { useMailEvent } from '../../api/use-mail-event';
+import { useQuery } from '../../api/use-query';
+import type { MailActions } from '../../app/mail-actions';
+import { formatAddressFull, formatBytes, formatFullDate, plural } from '../../components/format';
+import { Icon } from '../../components/icons';
+import { RESIDENCY_TEXT, ResidencyBadge } from '../../components/residency-badge';
+import { AttachmentsList } from './attachments-list';
+import { LinksList } from './links-list';
+import { MailFrame } from './mail-frame';
+import { PlainText } from './plain-text';
+import { ReaderToolbar } from './reader-toolbar';
+import {
+  allowRemoteForMessage,
+  allowRemoteForSender,
+  forgetRemoteForSender,
+  isSenderTrusted,
+  remoteContentAllowed,
+} from './remote-content';
+import { htmlToText, sanitizeMailHtml, type SanitizedHtml } from './sanitize';
+
+const PLAIN_PREFERENCE_KEY = 'whereabouts.reader.plain-text';
+
+function readPlainPreference(): boolean {
+  try {
+    return localStorage.getItem(PLAIN_PREFERENCE_KEY) === 'true';
+  } catch {
+    return false;
+  }
+}
+
+export function Reader({
+  selection,
+  actions,
+  connectivity,
+  focusRequest,
+}: {
+  selection: MessageSummary[];
+  actions: MailActions;
+  connectivity: (accountId: string) => ConnectivityState | null;
+  /** Changes when the user asks to read (Enter, o): the reader takes focus. */
+  focusRequest: number;
+}) {
+  if (selection.length === 0) {
+    return (
+      <section className="pane pane--reader" aria-label="Reader">
+        <div className="reader-empty">
+          <Icon name="mailUnread" size={40} />
+          <p>Select a message to read it.</p>
+          <p className="muted">
+            Press <kbd>?</kbd> for keyboard shortcuts.
+          </p>
+        </div>
+      </section>
+    );
+  }
+  if (selection.length > 1) {
+    return <MultipleSelection messages={selection} actions={actions} />;
+  }
+  return (
+    <MessageView
+      key={selection[0].id}
+      summary={selection[0]}
+      actions={actions}
+      connectivity={connectivity(selection[0].accountId)}
+      focusRequest={focusRequest}
+    />
+  );
+}
+
+function MultipleSelection({ messages, actions }: { messages: MessageSummary[]; actions: MailActions }) {
+  const bytes = messages.reduce((sum, message) => sum + message.size, 0);
+  return (
+    <section className="pane pane--reader" aria-label="Reader">
+      <div className="reader-empty">
+        <Icon name="threads" size={40} />
+        <p className="reader-empty__title">{plural(messages.length, 'message', 'messages')} selected</p>
+        <p className="muted">{formatBytes(bytes)} in all</p>
+        <div className="button-row">
+          <button type="button" className="button" onClick={() => actions.archive(messages)}>
+            <Icon name="archive" /> Archive
+          </button>
+          <button type="button" className="button" onClick={() => actions.setRead(messages, true)}>
+            Mark as read
+          </button>
+          <button type="button" className="button" onClick={() => actions.setRead(messages, false)}>
+            Mark as unread
+          </button>
+          <button type="button" className="button button--danger" onClick={() => actions.remove(messages)}>
+            <Icon name="trash" /> Delete
+          </button>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function MessageView({
+  summary,
+  actions,
+  connectivity,
+  focusRequest,
+}: {
+  summary: MessageSummary;
+  actions: MailActions;
+  connectivity: ConnectivityState | null;
+  focusRequest: number;
+}) {
+  const api = useMailApi();
+  const detail = useQuery(`message:${summary.id}`, () => api.getMessage({ messageId: summary.id }));
+  const article = useRef<HTMLElement>(null);
+  const firstFocus = useRef(focusRequest);
+  useEffect(() => {
+    if (focusRequest !== firstFocus.current) article.current?.focus();
+  }, [focusRequest]);
+
+  useMailEvent('messagesChanged', (payload) => {
+    if (payload.folderIds.includes(summary.folderId)) detail.reload();
+  });
+
+  // Opening a message marks it read (IMAP \Seen, RFC 3501 section 2.3.2).
+  const markedRead = useRef(false);
+  const message = detail.data;
+  useEffect(() => {
+    if (message === null || markedRead.current || message.flags.includes('\\Seen')) return;
+    markedRead.current = true;
+    api.setFlags({ messageIds: [message.id], add: ['\\Seen'] }).catch(() => undefined);
+  }, [api, message]);
+
+  return (
+    <section className="pane pane--reader" aria-label="Reader">
+      <ReaderToolbar message={message ?? summary} detail={message} actions={actions} />
+      <article className="reader" ref={article} tabIndex={-1} aria-labelledby={`subject-${summary.id}`}>
+        <MessageHeader message={message ?? summary} />
+        {detail.error !== null && message === null && (
+          <div className="callout callout--error" role="alert">
+            <Icon name="warning" />
+            <div>
+              <p className="callout__title">This message could not be opened. {describeError(detail.error).title}</p>
+              {describeError(detail.error).advice && <p>{describeError(detail.error).advice}</p>}
+              <button type="button" className="button button--small" onClick={detail.reload}>
+                Try again
+              </button>
+            </div>
+          </div>
+        )}
+        {message === null && detail.error === null && <p className="muted reader__loading">Opening…</p>}
+        {message !== null && <MessageBody message={message} actions={actions} connectivity={connectivity} />}
+      </article>
+    </section>
+  );
+}
+
+function MessageHeader({ message }: { message: MessageSummary | MessageDetail }) {
+  const detail = 'cc' in message ? message : null;
+  const initials = (message.from?.name || message.from?.address || '?')
+    .split(/\s+/)
+    .map((word) => word[0] ?? '')
+    .join('')
+    .slice(0, 2)
+    .toUpperCase();
+  return (
+    <header className="reader__header">
+      <h1 className="reader__subject" id={`subject-${message.id}`}>
+        {message.subject || '(no subject)'}
+      </h1>
+      <div className="reader__people">
+        <span className="avatar" aria-hidden="true">
+          {initials}
+        </span>
+        <dl className="reader__addresses">
+          <div>
+            <dt>From</dt>
+            <dd>{message.from ? formatAddressFull(message.from) : 'Unknown sender'}</dd>
+          </div>
+          {message.to.length > 0 && (
+            <div>
+              <dt>To</dt>
+              <dd>{message.to.map(formatAddressFull).join(', ')}</dd>
+            </div>
+          )}
+          {detail !== null && detail.cc.length > 0 && (
+            <div>
+              <dt>Cc</dt>
+              <dd>{detail.cc.map(formatAddressFull).join(', ')}</dd>
+            </div>
+          )}
+          {detail !== null && detail.replyTo.length > 0 && (
+            <div>
+              <dt>Reply to</dt>
+              <dd>{detail.replyTo.map(formatAddressFull).join(', ')}</dd>
+            </div>
+          )}
+          <div>
+            <dt>Date</dt>
+            <dd>
+              <time dateTime={message.date ?? undefined}>{formatFullDate(message.date)}</time>
+            </dd>
+          </div>
+        </dl>
+      </div>
+      <p className="reader__where">
+        <ResidencyBadge residency={message.residency} />
+        <span className="muted">
+          {RESIDENCY_TEXT[message.residency].long} · {formatBytes(message.size)}
+        </span>
+      </p>
+    </header>
+  );
+}
+
+function MessageBody({
+  message,
+  actions,
+  connectivity,
+}: {
+  message: MessageDetail;
+  actions: MailActions;
+  connectivity: ConnectivityState | null;
+}) {
+  const sender = message.from?.address ?? null;
+  const [allowRemote, setAllowRemote] = useState(() => remoteContentAllowed(message.id, sender));
+  const [senderTrusted, setSenderTrusted] = useState(() => isSenderTrusted(sender));
+  const [plain, setPlain] = useState(readPlainPreference);
+  const parts = message.parts;
+  const htmlParts = useMemo(() => (parts ?? []).filter((part) => part.kind === 'html'), [parts]);
+  const sanitized = useMemo(() => {
+    const result = new Map<string, SanitizedHtml>();
+    for (const part of htmlParts) result.set(part.partId, sanitizeMailHtml(part.content, { allowRemote }));
+    return result;
+  }, [htmlParts, allowRemote]);
+  const blocked = [...sanitized.values()].reduce((sum, part) => sum + part.blockedRemoteCount, 0);
+  const links = [...sanitized.values()].flatMap((part) => part.links);
+
+  function choosePlain(value: boolean) {
+    setPlain(value);
+    try {
+      localStorage.setItem(PLAIN_PREFERENCE_KEY, String(value));
+    } catch {
+      // Not remembered, still applied.
+    }
+  }
+
+  if (parts === null) {
+    return (
+      <div className="callout callout--info">
+        <Icon name="server" />
+        <div>
+          <p className="callout__title">Only this message’s headers are on this computer.</p>
+          <p>
+            {connectivity === 'offline'
+              ? 'Its body is on the server. It will be fetched when you are online again.'
+              : 'Its body is on the server and could not be fetched just now.'}
+          </p>
+          <button type="button" className="button button--small" onClick={() => actions.download([message])}>
+            <Icon name="download" /> Download to this computer
+          </button>
+        </div>
+      </div>
+    );
+  }
+
+  const textParts = parts.filter((part) => part.kind === 'text');
+  const showPlain = plain && htmlParts.length > 0;
+  return (
+    <div className="reader__body">
+      {message.parseWarning && (
+        <p className="callout callout--warning" role="note">
+          <Icon name="warning" /> Part of this message could not be read: {message.parseWarning} The source shows it as
+          received.
+        </p>
+      )}
+      {htmlParts.length > 0 && (
+        <div className="reader__view-switch" role="group" aria-label="Show the message as">
+          <button type="button" className="segment" aria-pressed={!showPlain} onClick={() => choosePlain(false)}>
+            Formatted
+          </button>
+          <button type="button" className="segment" aria-pressed={showPlain} onClick={() => choosePlain(true)}>
+            Plain text
+          </button>
+        </div>
+      )}
+      {!showPlain && blocked > 0 && !allowRemote && (
+        <div className="remote-bar" role="region" aria-label="Remote content">
+          <Icon name="lock" />
+          <p>
+            {plural(blocked, 'remote image was', 'remote images were')} blocked to protect your privacy: loading them
+            tells the sender you read this, and when.
+          </p>
+          <div className="button-row">
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => {
+                allowRemoteForMessage(message.id);
+                setAllowRemote(true);
+              }}
+            >
+              Load remote content
+            </button>
+            {sender !== null && (
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => {
+                  allowRemoteForSender(sender);
+                  setSenderTrusted(true);
+                  setAllowRemote(true);
+                }}
+              >
+                Always from {sender}
+              </button>
+            )}
+          </div>
+        </div>
+      )}
+      {!showPlain && senderTrusted && sender !== null && (
+        <p className="remote-note muted">
+          Remote content from {sender} is always loaded.{' '}
+          <button
+            type="button"
+            className="button--link"
+            onClick={() => {
+              forgetRemoteForSender(sender);
+              setSenderTrusted(false);
+              setAllowRemote(false);
+            }}
+          >
+            Stop
+          </button>
+        </p>
+      )}
+      {showPlain
+        ? (textParts.length > 0 ? textParts : htmlParts).map((part) => (
+            <PlainText key={part.partId} text={part.kind === 'text' ? part.content : htmlToText(part.content)} />
+          ))
+        : parts.map((part, index) => {
+            const safe = sanitized.get(part.partId);
+            return part.kind === 'html' && safe !== undefined ? (
+              <MailFrame key={part.partId} sanitized={safe} title={`Message content, part ${index + 1}`} />
+            ) : (
+              <PlainText key={part.partId} text={part.content} />
+            );
+          })}
+      {!showPlain && <LinksList links={links} onMailto={(address) => actions.compose([{ name: '', address }])} />}
+      <AttachmentsList attachments={message.attachments} />
+    </div>
+  );
+}

@@ -1,0 +1,199 @@
+/**
+ * Switching an account between IMAP and POP3 (SEMANTICS S13): choose the options, see exactly what
+ * would move (planChange) before anything happens, confirm, and follow the switch's progress
+ * (syncProgress, phase "switch"). A switch never deletes anything anywhere and can be undone.
+ */
+import { useState } from 'react';
+import type { ChangePlan, ProposedChange } from '../../../../shared/api';
+import type { AccountView, FolderView, SyncProgress } from '../../../../shared/model';
+import { describeError } from '../../api/error-text';
+import { useMailApi } from '../../api/service-context';
+import { useMailEvent } from '../../api/use-mail-event';
+import { Modal } from '../../components/dialog';
+import { formatBytes, formatCount } from '../../components/format';
+import { Icon } from '../../components/icons';
+import { ProgressBar } from '../../components/progress';
+import { LeaveOnServerField } from '../accounts/leave-on-server-field';
+import { MODE_EXPLANATIONS, type FieldErrors, type LeaveOnServerForm, MAXIMUM_LEAVE_DAYS } from '../accounts/setup-form';
+import { PlanView } from './plan-view';
+
+type Stage =
+  | { kind: 'choose' }
+  | { kind: 'planning' }
+  | { kind: 'planned'; plan: ChangePlan; change: ProposedChange }
+  | { kind: 'switching'; plan: ChangePlan; progress: SyncProgress | null }
+  | { kind: 'done'; plan: ChangePlan }
+  | { kind: 'failed'; error: unknown; plan: ChangePlan | null };
+
+export function SwitchModeDialog({
+  account,
+  folders,
+  onClose,
+}: {
+  account: AccountView;
+  folders: FolderView[];
+  onClose(): void;
+}) {
+  const api = useMailApi();
+  const target = account.mode === 'imap' ? 'pop3' : 'imap';
+  const targetName = target === 'imap' ? 'IMAP' : 'POP3';
+  const [stage, setStage] = useState<Stage>({ kind: 'choose' });
+  const [leave, setLeave] = useState<LeaveOnServerForm>({ kind: 'forever', days: '30' });
+  const [allFolders, setAllFolders] = useState(false);
+  const serverFolders = folders.filter((folder) => folder.kind === 'server');
+  const inbox = serverFolders.find((folder) => folder.role === 'inbox') ?? serverFolders[0];
+  const [uploadTo, setUploadTo] = useState<string | null>(inbox?.path ?? null);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const missingEndpoint = target === 'imap' ? account.imap === null : account.pop3 === null;
+
+  useMailEvent('syncProgress', (progress) => {
+    if (progress.accountId !== account.id || progress.phase !== 'switch') return;
+    setStage((current) => (current.kind === 'switching' ? { ...current, progress } : current));
+  });
+
+  function proposed(): ProposedChange | null {
+    if (target === 'imap') return { kind: 'switch-mode', to: 'imap', uploadLocalTo: uploadTo };
+    if (leave.kind === 'days') {
+      const days = Number(leave.days);
+      if (!Number.isInteger(days) || days < 1 || days > MAXIMUM_LEAVE_DAYS) {
+        setErrors({ 'leave.days': `Enter a number of days from 1 to ${MAXIMUM_LEAVE_DAYS}.` });
+        return null;
+      }
+      return { kind: 'switch-mode', to: 'pop3', leaveOnServer: { kind: 'days', days }, allFolders };
+    }
+    return { kind: 'switch-mode', to: 'pop3', leaveOnServer: { kind: leave.kind }, allFolders };
+  }
+
+  async function preview() {
+    const change = proposed();
+    if (change === null) return;
+    setErrors({});
+    setStage({ kind: 'planning' });
+    try {
+      setStage({ kind: 'planned', plan: await api.planChange({ accountId: account.id, change }), change });
+    } catch (error) {
+      setStage({ kind: 'failed', error, plan: null });
+    }
+  }
+
+  async function run(plan: ChangePlan, change: ProposedChange) {
+    setStage({ kind: 'switching', plan, progress: null });
+    try {
+      setStage({ kind: 'done', plan: await api.switchMode({ accountId: account.id, change }) });
+    } catch (error) {
+      setStage({ kind: 'failed', error, plan });
+    }
+  }
+
+  const busy = stage.kind === 'planning' || stage.kind === 'switching';
+  const footer = (
+    <>
+      {stage.kind !== 'done' && (
+        <button type="button" className="button" onClick={onClose} disabled={stage.kind === 'switching'}>
+          Cancel
+        </button>
+      )}
+      {(stage.kind === 'choose' || stage.kind === 'planning' || (stage.kind === 'failed' && stage.plan === null)) && (
+        <button type="button" className="button button--primary" onClick={() => void preview()} disabled={busy || missingEndpoint}>
+          {stage.kind === 'planning' ? 'Working out what would move…' : 'Show what would change'}
+        </button>
+      )}
+      {stage.kind === 'planned' && (
+        <>
+          <button type="button" className="button" onClick={() => setStage({ kind: 'choose' })}>
+            Change options
+          </button>
+          <button type="button" className="button button--primary" onClick={() => void run(stage.plan, stage.change)}>
+            Switch to {targetName}
+          </button>
+        </>
+      )}
+      {stage.kind === 'done' && (
+        <button type="button" className="button button--primary" onClick={onClose}>
+          Done
+        </button>
+      )}
+    </>
+  );
+
+  return (
+    <Modal title={`Switch “${account.name}” to ${targetName}`} onClose={() => !busy && onClose()} footer={footer} size="large">
+      <p className="lead">{MODE_EXPLANATIONS[target].summary}</p>
+      <p className="callout callout--info">
+        <Icon name="check" /> Switching never deletes a message, here or on the server, and you can switch back at any time.
+      </p>
+      {missingEndpoint && (
+        <p className="callout callout--warning" role="alert">
+          <Icon name="warning" /> This account has no {targetName} server yet. Add it under Servers in the account’s settings
+          first.
+        </p>
+      )}
+      {(stage.kind === 'choose' || stage.kind === 'planning') && !missingEndpoint && (
+        <div className="switch-options">
+          {target === 'pop3' ? (
+            <>
+              <LeaveOnServerField value={leave} onChange={setLeave} errors={errors} />
+              <label className="checkbox">
+                <input type="checkbox" checked={allFolders} onChange={(event) => setAllFolders(event.target.checked)} />
+                <span>
+                  Also download every other server folder now (POP3 will only reach the inbox afterwards).
+                </span>
+              </label>
+            </>
+          ) : (
+            <label className="field">
+              <span className="field__label">Upload mail that is only on this computer to</span>
+              <select
+                className="input"
+                value={uploadTo ?? ''}
+                onChange={(event) => setUploadTo(event.target.value === '' ? null : event.target.value)}
+              >
+                {serverFolders.map((folder) => (
+                  <option key={folder.id} value={folder.path}>
+                    {folder.path}
+                  </option>
+                ))}
+                <option value="">Don’t upload; keep it only on this computer</option>
+              </select>
+              <span className="field__hint">Messages already on the server are recognised and not uploaded twice.</span>
+            </label>
+          )}
+        </div>
+      )}
+      {(stage.kind === 'planned' || stage.kind === 'done') && <PlanView plan={stage.plan} />}
+      {stage.kind === 'switching' && (
+        <div className="switch-progress" aria-live="polite">
+          <p>
+            Switching… {stage.progress !== null && stage.progress.total > 0 && (
+              <>
+                {formatCount(stage.progress.done)} of {formatCount(stage.progress.total)} messages
+                {stage.progress.bytes > 0 && ` (${formatBytes(stage.progress.bytes)})`}
+                {stage.progress.folder && ` in ${stage.progress.folder}`}
+              </>
+            )}
+          </p>
+          <ProgressBar value={stage.progress?.done ?? 0} maximum={stage.progress?.total ?? 0} label="Switch progress" />
+          <p className="muted">You can keep reading mail while this runs.</p>
+        </div>
+      )}
+      {stage.kind === 'done' && (
+        <p className="callout callout--success" role="status">
+          <Icon name="check" /> “{account.name}” now runs in {targetName} mode.
+        </p>
+      )}
+      {stage.kind === 'failed' && (
+        <div className="callout callout--error" role="alert">
+          <Icon name="warning" />
+          <div>
+            <p className="callout__title">
+              {stage.plan === null ? 'The preview could not be worked out.' : 'The switch stopped.'}{' '}
+              {describeError(stage.error).title}
+            </p>
+            {describeError(stage.error).advice && <p>{describeError(stage.error).advice}</p>}
+            {stage.plan !== null && <p>Nothing was deleted. You can try again; what was already done is not repeated.</p>}
+          </div>
+        </div>
+      )}
+    </Modal>
+  );
+}
