@@ -46,7 +46,7 @@ export function formatMegabytes(bytes: number): string {
 export function formatSummary(summary: Summary, unit: (value: number) => string): string {
   if (summary.count === 0) return NOT_MEASURED;
   if (summary.count === 1) return unit(summary.median);
-  return `${unit(summary.median)} (${unit(summary.min)}–${unit(summary.max)})`;
+  return `${unit(summary.median)} (${unit(summary.min)}–${unit(summary.max)}, n=${summary.count})`;
 }
 
 export function formatTimes(seconds: readonly number[]): string {
@@ -72,7 +72,7 @@ export function renderReport(report: Report): string {
       `| ${[row.figure, row.whereabouts, row.peer, row.peerValue, row.ratio, row.target, row.verdict].map(cell).join(' | ')} |`,
     );
   }
-  lines.push('', 'Times are median (min–max) of the counted runs after a warm-up; each ratio is the median of the');
+  lines.push('', 'Times are median (min–max, n = counted runs) after a warm-up run; each ratio is the median of the');
   lines.push('per-pair ratios, every pair measured back to back in this run.', '');
   lines.push(
     '**Machine:** ' +

@@ -24,14 +24,22 @@ export interface RoundPlan {
   /** Untimed work before the contenders of each round (the other client's changes). */
   beforeRound?: (round: number) => Promise<void>;
   label: string;
+  /**
+   * Seconds the counted rounds may take in all, judged from the warm-up round: fewer rounds are
+   * counted (never fewer than MIN_COUNTED_ROUNDS) when a round takes long, to keep the run's length sane.
+   */
+  budgetSeconds?: number;
 }
+
+export const MIN_COUNTED_ROUNDS = 2;
 
 export async function measureRounds(contenders: readonly Contender[], plan: RoundPlan): Promise<Map<string, Samples>> {
   const samples = new Map<string, Samples>(
     contenders.map((contender) => [contender.name, { seconds: [], rssBytes: [] }]),
   );
-  const rounds = plan.warmups + plan.counted;
+  let rounds = plan.warmups + plan.counted;
   for (let round = 0; round < rounds; round += 1) {
+    const roundStarted = process.hrtime.bigint();
     await plan.beforeRound?.(round);
     const ordered = plan.alternate && round % 2 === 1 ? [...contenders].reverse() : contenders;
     const parts: string[] = [];
@@ -44,8 +52,19 @@ export async function measureRounds(contenders: readonly Contender[], plan: Roun
       entry?.seconds.push(run.seconds);
       entry?.rssBytes.push(run.maxRssBytes);
     }
-    const kind = round < plan.warmups ? 'warm-up' : `run ${round - plan.warmups + 1}/${plan.counted}`;
+    const kind = round < plan.warmups ? 'warm-up' : `run ${round - plan.warmups + 1}/${rounds - plan.warmups}`;
     process.stderr.write(`  ${plan.label} ${kind}: ${parts.join(', ')}\n`);
+    if (round === plan.warmups - 1 && plan.budgetSeconds !== undefined) {
+      const roundSeconds = Number(process.hrtime.bigint() - roundStarted) / 1e9;
+      const affordable = Math.floor(plan.budgetSeconds / roundSeconds);
+      const counted = Math.max(MIN_COUNTED_ROUNDS, Math.min(plan.counted, affordable));
+      if (counted < plan.counted) {
+        process.stderr.write(
+          `  ${plan.label} a round takes ${roundSeconds.toFixed(0)} s: counting ${counted} runs, not ${plan.counted}\n`,
+        );
+      }
+      rounds = plan.warmups + counted;
+    }
   }
   return samples;
 }

@@ -26,6 +26,9 @@ export const TARGETS = {
   pop3Ratio: 0.5,
   mainRssBytes: 300 * 1024 * 1024,
 } as const;
+/** How long the counted rounds of a figure may take (see RoundPlan.budgetSeconds). */
+const SLOW_FIGURE_BUDGET_SECONDS = 300;
+const FAST_FIGURE_BUDGET_SECONDS = 120;
 /** Another client's changes before each round of figure (4). */
 const CHANGED_FLAGS = 100;
 const NEW_MESSAGES = 100;
@@ -228,6 +231,7 @@ export async function runSyncFigures(
     const samples = await measureRounds(contenders, {
       warmups: context.runs.warmups,
       counted: context.runs.slow,
+      budgetSeconds: SLOW_FIGURE_BUDGET_SECONDS,
       label: '(1)',
     });
     if (ours) {
@@ -276,6 +280,7 @@ export async function runSyncFigures(
     const samples = await measureRounds(contenders, {
       warmups: context.runs.warmups,
       counted: context.runs.fast,
+      budgetSeconds: FAST_FIGURE_BUDGET_SECONDS,
       label: '(2)',
     });
     if (ours) {
@@ -311,6 +316,7 @@ export async function runSyncFigures(
     const samples = await measureRounds(contenders, {
       warmups: context.runs.warmups,
       counted: context.runs.fast,
+      budgetSeconds: FAST_FIGURE_BUDGET_SECONDS,
       label: '(3)',
     });
     const whereabouts = samples.get('whereabouts');
@@ -356,6 +362,7 @@ export async function runSyncFigures(
     const samples = await measureRounds(contenders, {
       warmups: context.runs.warmups,
       counted: context.runs.fast,
+      budgetSeconds: FAST_FIGURE_BUDGET_SECONDS,
       // Whoever syncs first after the change also warms Dovecot's cache for the new mail: alternate.
       alternate: true,
       label: '(4)',
@@ -415,6 +422,7 @@ export async function runSyncFigures(
     const samples = await measureRounds(contenders, {
       warmups: context.runs.warmups,
       counted: context.runs.slow,
+      budgetSeconds: SLOW_FIGURE_BUDGET_SECONDS,
       label: '(5)',
     });
     if (ours) {

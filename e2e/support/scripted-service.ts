@@ -117,8 +117,9 @@ export function scriptedAccount(id: string, name: string, email: string, mode: '
     email,
     mode,
     username: email,
-    imap: mode === 'imap' ? endpoint('imap.work.example', 993) : null,
-    pop3: mode === 'pop3' ? endpoint('pop.home.example', 995) : null,
+    // Both incoming servers are known, so either mode can be switched to.
+    imap: endpoint(`imap.${email.split('@')[1]}`, 993),
+    pop3: endpoint(`pop.${email.split('@')[1]}`, 995),
     smtp: endpoint(`smtp.${email.split('@')[1]}`, 465),
     leaveOnServer: mode === 'pop3' ? { kind: 'days', days: 14 } : { kind: 'off' },
     offlineFolders: mode === 'imap' ? ['INBOX'] : [],
@@ -193,6 +194,15 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       lastError: 'The connection broke after the message was sent, before the server confirmed it.',
     },
   ];
+
+  /** Where a message lives: generated ids are "folderId:index"; the special messages are in Work's inbox. */
+  const folderOf = (id: string): string => (id.includes(':') ? id.split(':')[0] : 'work-inbox');
+  const changed = (messageIds: string[]) => {
+    const folderIds = [...new Set(messageIds.map(folderOf))];
+    for (const accountId of new Set(folderIds.map((id) => folderById(id).view.accountId))) {
+      emit('messagesChanged', { accountId, folderIds: folderIds.filter((id) => folderById(id).view.accountId === accountId) });
+    }
+  };
 
   const emit = <E extends MailEvent>(name: E, payload: MailEvents[E]) => {
     for (const listener of listeners) listener(name, payload);
@@ -457,17 +467,16 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
           unseen.add(id);
         }
       }
-      const folderIds = [...new Set(messageIds.map((id) => id.split(':')[0]))];
-      emit('messagesChanged', { accountId: folderIds[0]?.split('-')[0] ?? 'work', folderIds });
+      changed(messageIds);
     },
     moveMessages: async ({ messageIds }) => {
       for (const id of messageIds) deleted.add(id);
-      emit('messagesChanged', { accountId: 'work', folderIds: [...new Set(messageIds.map((id) => id.split(':')[0]))] });
+      changed(messageIds);
     },
     copyMessages: async () => undefined,
     deleteMessages: async ({ messageIds }) => {
       for (const id of messageIds) deleted.add(id);
-      emit('messagesChanged', { accountId: 'work', folderIds: [...new Set(messageIds.map((id) => id.split(':')[0]))] });
+      changed(messageIds);
     },
     createFolder: async () => {
       throw new MailError('INTERNAL', 'Not scripted.');

@@ -260,6 +260,22 @@ describe('service scenarios', () => {
     expect(delivered.length).toBe(2);
   });
 
+  it('S9 storage: IMAP shows the server quota with a warning near the limit, and the disk used here', async () => {
+    const user = await createTestUser(info, { quotaMegabytes: 1 });
+    await putMessage(info, user, message('Big', 'x'.repeat(960 * 1024)));
+    const { service } = await openService();
+    const account = await service.api.addAccount({ settings: settingsFor(user, 'imap'), password: user.password });
+    await service.api.syncAccount({ accountId: account.id });
+    const report = (await service.api.getResidency({ accountId: account.id })).accounts[0];
+    expect(report.quota).not.toBeNull();
+    expect(report.quota!.limit).toBe(1024 * 1024);
+    expect(report.quota!.usage).toBeGreaterThan(960 * 1024);
+    expect(report.quota!.warning).toBe(true);
+    // The INBOX body is kept for offline reading: its bytes are here too.
+    expect(report.diskBytes).toBe(report.totals.both.bytes + report.totals.local.bytes);
+    expect(report.totals.both.count).toBe(1);
+  });
+
   it('bad input gets a clear error and leaves the stored accounts intact', async () => {
     const { service } = await openService();
     const user = await createTestUser(info);

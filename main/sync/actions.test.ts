@@ -160,7 +160,11 @@ describe('user actions in IMAP mode', () => {
     await actions.copy([byName(kept.id, 'to keep here')?.id ?? ''], archive.id);
     await actions.copy([localOnly.id], kept.id);
     // Uploading what the server already has (same Message-ID and size) adds no second copy.
-    const { record: again } = await store.insertMessage({ folderId: kept.id, source: inboxMessages[2].raw, onServer: false });
+    const { record: again } = await store.insertMessage({
+      folderId: kept.id,
+      source: inboxMessages[2].raw,
+      onServer: false,
+    });
     await actions.move([again.id], inbox.id);
     // Server to server by copy: COPY; the local copy learns its UID from COPYUID.
     await actions.copy([byName(inbox.id, 'copied around')?.id ?? ''], archive.id);

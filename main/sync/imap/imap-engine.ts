@@ -13,6 +13,7 @@
  * lost connection this engine reconnects with exponential backoff (RECONNECT_MIN_MS doubling up to
  * RECONNECT_MAX_MS) and reports the account offline meanwhile (cached mail stays readable, S2).
  */
+import { QUOTA_STATE_KEY, type RecordedQuota } from '../../residency/report';
 import { MailError, toErrorPayload } from '../../../shared/errors';
 import type { ConnectivityState, SyncProgress } from '../../../shared/model';
 import { connectImap } from '../../protocols/imap/connect-imap';
@@ -84,7 +85,7 @@ export class ImapAccountEngine implements AccountEngine {
   private session: ImapSession | null = null;
   private connecting: Promise<ImapSession> | null = null;
   private exclusiveTail: Promise<void> = Promise.resolve();
-  private queuedPass: Promise<void> | null = null;
+  private queuedPass: Promise<MailError | null> | null = null;
   private readonly inflightBodies = new Map<string, Promise<MessageRecord>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private watchController: AbortController | null = null;
@@ -245,14 +246,19 @@ export class ImapAccountEngine implements AccountEngine {
   }
 
   private async passWithBodies(signal?: AbortSignal): Promise<void> {
-    await this.headerPass(signal);
+    const folderFailure = await this.headerPass(signal);
     const session = await this.mainSession();
     await this.downloadOfflineBodies(session, signal);
     this.emitProgress({ phase: 'done', folder: null, done: 0, total: 0, bytes: 0 });
+    if (folderFailure) throw folderFailure;
   }
 
-  /** Replay, folders and headers, under the lock. Concurrent requests share one queued pass. */
-  private headerPass(signal?: AbortSignal): Promise<void> {
+  /**
+   * Replay, folders and headers, under the lock. Concurrent requests share one queued pass.
+   * Resolves with the first folder-level failure (a folder another client deleted meanwhile…):
+   * one folder's problem does not keep the others from being synchronized.
+   */
+  private headerPass(signal?: AbortSignal): Promise<MailError | null> {
     if (this.queuedPass) return this.queuedPass;
     const pass = this.exclusively(async () => {
       if (this.queuedPass === pass) this.queuedPass = null;
@@ -262,16 +268,39 @@ export class ImapAccountEngine implements AccountEngine {
       const folders = await syncFolderTree(session, this.store, this.context.account(), () =>
         this.pendingFolderChanges(),
       );
+      let firstFailure: MailError | null = null;
       for (const folder of folders) {
         if (signal?.aborted) break;
-        await this.syncFolder(session, folder, signal);
+        try {
+          await this.syncFolder(session, folder, signal);
+        } catch (error) {
+          if (isConnectionFailure(error) || session.closed) throw error;
+          firstFailure ??= toMailError(error);
+        }
       }
       // Changes the user made while the folders were read.
       await this.replay(session, signal);
+      await this.recordQuota(session);
+      return firstFailure;
     });
     this.queuedPass = pass;
     pass.catch(() => undefined);
     return pass;
+  }
+
+  /**
+   * S9: usage and limit of the quota root holding INBOX (RFC 9208), kept for the residency view.
+   * A server without QUOTA, or a refusal, leaves the last known figures alone.
+   */
+  private async recordQuota(session: ImapSession): Promise<void> {
+    if (!session.capabilities.has('QUOTA')) return;
+    try {
+      const quota = await session.quota('INBOX');
+      const value: RecordedQuota | null = quota ? { ...quota, checkedAt: new Date().toISOString() } : null;
+      this.store.setSyncState(this.accountId, QUOTA_STATE_KEY, value);
+    } catch (error) {
+      if (isConnectionFailure(error)) throw error;
+    }
   }
 
   private async syncFolder(session: ImapSession, folder: FolderRecord, signal?: AbortSignal): Promise<void> {

@@ -196,6 +196,10 @@ describe('offline (IMAP)', () => {
     const made = await actions.createFolder(account.id, 'Made offline', { kind: 'server' });
     await actions.move([byName(inbox.id, 'file me')?.id ?? ''], made.id);
     await actions.setFlags([byName(made.id, 'file me')?.id ?? ''], ['\\Answered']);
+    const notes = await actions.createFolder(account.id, 'Notes', { kind: 'local' });
+    const note = testMessage('written offline');
+    const { record: written } = await store.insertMessage({ folderId: notes.id, source: note.raw, onServer: false });
+    await actions.move([written.id], made.id);
     await actions.renameFolder(made.id, 'Renamed offline');
     expect(subjectsIn(store, inbox.id)).toEqual(['flag me']);
     expect(subjectsIn(store, archive.id)).toEqual(['archive me', 'archived long ago']);
@@ -206,6 +210,7 @@ describe('offline (IMAP)', () => {
       'imap-create-folder',
       'imap-move',
       'imap-flags',
+      'imap-append',
       'imap-rename-folder',
     ]);
 
@@ -224,12 +229,16 @@ describe('offline (IMAP)', () => {
     expect(server.get('Archive')?.map((message) => message.subject)).toEqual(['archive me', 'archived long ago']);
     expect(server.get('Trash')?.map((message) => message.subject)).toEqual(['delete me']);
     expect(server.has('Made offline')).toBe(false);
-    expect(server.get('Renamed offline')).toEqual([{ subject: 'file me', flags: ['\\Answered'] }]);
+    expect(server.get('Renamed offline')).toEqual([
+      { subject: 'file me', flags: ['\\Answered'] },
+      { subject: 'written offline', flags: [] },
+    ]);
     // And the local view still matches, with UIDs for every moved message (no duplicates).
     const renamed = folderByPath(store, account.id, 'Renamed offline');
     expect(renamed.id).toBe(made.id);
     expect(store.listFolderMessages(renamed.id).map((record) => [record.subject, record.residency])).toEqual([
       ['file me', 'both'],
+      ['written offline', 'both'],
     ]);
     expect(subjectsIn(store, folderByPath(store, account.id, 'Trash').id)).toEqual(['delete me']);
     expect(store.listFolderMessages(archive.id).every((record) => record.imap !== null)).toBe(true);

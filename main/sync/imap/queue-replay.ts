@@ -575,7 +575,13 @@ class ReplayRun {
     const folder = this.store.getFolder(record.folderId);
     // Moved back to a local folder before the upload: nothing to do on the server.
     if (!folder || folder.kind !== 'server') return { kind: 'dropped' };
-    const path = folder.path;
+    let path = folder.path;
+    // The folder was renamed here after the upload was queued, and the rename (later in the
+    // queue) has not reached the server yet: upload under the old name; the rename carries it
+    // along and the next sync matches it to this row by Message-ID.
+    if (path !== payload.toPath && (await this.uidValidityOf(path)) === null) {
+      if ((await this.uidValidityOf(payload.toPath)) !== null) path = payload.toPath;
+    }
     const dependency = this.failedFolderReason(path);
     if (dependency !== null) {
       this.failedMessages.set(record.id, dependency);
@@ -594,7 +600,10 @@ class ReplayRun {
         ? undefined
         : this.store
             .findByMessageId(this.context.accountId, record.messageId)
-            .find((row) => row.id !== record.id && row.folderId === folder.id && row.imap !== null && row.size === record.size);
+            .find(
+              (row) =>
+                row.id !== record.id && row.folderId === folder.id && row.imap !== null && row.size === record.size,
+            );
     if (existing) {
       if (existing.localPath === null) await this.store.attachBody(existing.id, await this.store.readRaw(record.id));
       await this.store.deleteMessage(record.id);

@@ -10,6 +10,7 @@ import {
   useCallback,
   useEffect,
   useImperativeHandle,
+  useLayoutEffect,
   useReducer,
   useRef,
   useState,
@@ -168,7 +169,7 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
     [move, selection.cursor],
   );
 
-  function onPointer(index: number, event: MouseEvent) {
+  function handlePointer(index: number, event: MouseEvent) {
     const entry = source.row(index);
     if (entry === undefined) return;
     scrollElement.current?.focus({ preventScroll: true });
@@ -252,6 +253,14 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
     }
   }
 
+  // Stable callbacks for the memoized rows; they call the latest handlers.
+  const latestPointer = useRef(handlePointer);
+  useLayoutEffect(() => {
+    latestPointer.current = handlePointer;
+  });
+  const onPointer = useCallback((index: number, event: MouseEvent) => latestPointer.current(index, event), []);
+  const onToggleThread = useCallback((key: string) => source.toggleThread?.(key), [source]);
+
   const activeDescendant =
     selection.cursor !== null && items.some((item) => item.index === selection.cursor)
       ? rowElementId(listId, selection.cursor)
@@ -284,7 +293,7 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
               top={item.start}
               showAccount={entry === undefined ? null : accountLabel(entry.message.accountId)}
               onPointer={onPointer}
-              onToggleThread={(key) => source.toggleThread?.(key)}
+              onToggleThread={onToggleThread}
             />
           );
         })}

@@ -1,5 +1,5 @@
 /** One row of the message list: who, what, when, and where it lives. */
-import type { MouseEvent } from 'react';
+import { memo, type MouseEvent } from 'react';
 import { Icon } from '../../components/icons';
 import { formatAddress, formatListDate } from '../../components/format';
 import { ResidencyBadge } from '../../components/residency-badge';
@@ -11,7 +11,8 @@ export function rowElementId(listId: string, index: number): string {
   return `${listId}-row-${index}`;
 }
 
-export function MessageRow({
+/** Memoized: while scrolling, only rows that enter the screen render; the others keep their DOM. */
+export const MessageRow = memo(function MessageRow({
   listId,
   index,
   total,
@@ -129,4 +130,4 @@ export function MessageRow({
       {unread && <span className="visually-hidden">Unread.</span>}
     </div>
   );
-}
+});

@@ -35,10 +35,15 @@ interface ListOptions {
 
 const SORT_LABELS: Record<SortKey, string> = { date: 'Date', from: 'Sender', subject: 'Subject' };
 const RESIDENCY_FILTER_LABELS: Record<Residency | 'all', string> = {
-  all: 'All messages',
-  server: 'Only on the server',
-  local: 'Only on this computer',
-  both: 'On both',
+  all: 'Anywhere',
+  server: 'Server only',
+  local: 'Here only',
+  both: 'In both places',
+};
+const RESIDENCY_EMPTY_TEXT: Record<Residency, string> = {
+  server: 'only on the server',
+  local: 'only on this computer',
+  both: 'both on the server and on this computer',
 };
 
 function folderFetcher(
@@ -147,6 +152,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
   const error = source.error();
   const listLabel = searching ? `Search results for “${query.trim()}”` : `Messages in ${title}`;
   const searchPending = searching && (settledQuery !== query.trim() || searchSource === null);
+  const threadCounts = !searching && source instanceof ThreadedSource ? source.counts() : null;
 
   const inputRef = useRef<HTMLInputElement | null>(null);
 
@@ -162,7 +168,9 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
                 ? ''
                 : searching
                   ? plural(total, 'result', 'results')
-                  : plural(total, 'message', 'messages')}
+                  : threadCounts !== null
+                    ? `${plural(threadCounts.messages, 'message', 'messages')} in ${plural(threadCounts.threads, 'conversation', 'conversations')}`
+                    : plural(total, 'message', 'messages')}
           </span>
         </div>
         <div className="search-box">
@@ -235,7 +243,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
             </button>
             <label className="select-chip">
               <Icon name="filter" size={14} />
-              <span className="visually-hidden">Show</span>
+              <span className="visually-hidden">Show messages stored</span>
               <select
                 value={options.residency ?? 'all'}
                 onChange={(event) =>
@@ -293,7 +301,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
             {searching
               ? `Nothing matches “${query.trim()}”.`
               : options.residency !== null
-                ? `No message here is ${RESIDENCY_FILTER_LABELS[options.residency].toLowerCase()}.`
+                ? `No message in this folder is ${RESIDENCY_EMPTY_TEXT[options.residency]}.`
                 : 'No messages in this folder.'}
           </p>
         </div>

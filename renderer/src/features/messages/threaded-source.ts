@@ -62,6 +62,11 @@ export class ThreadedSource implements RowSource {
   total(): number | null {
     return this.messages === null ? null : this.rows.length;
   }
+  /** Messages and conversations, for the pane's count. */
+  counts(): { messages: number; threads: number } | null {
+    if (this.messages === null) return null;
+    return { messages: this.messages.length, threads: this.rows.filter((row) => row.depth === 0).length };
+  }
   error(): ErrorPayload | null {
     return this.lastError;
   }

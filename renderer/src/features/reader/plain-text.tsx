@@ -35,8 +35,8 @@ export function PlainText({ text }: { text: string }) {
           <blockquote key={index} className="text-part__quote">
             {block.lines.map((line, lineIndex) => (
               <span key={lineIndex}>
+                {lineIndex > 0 && '\n'}
                 {linkify(line)}
-                {'\n'}
               </span>
             ))}
           </blockquote>
@@ -44,8 +44,8 @@ export function PlainText({ text }: { text: string }) {
           <div key={index}>
             {block.lines.map((line, lineIndex) => (
               <span key={lineIndex}>
+                {lineIndex > 0 && '\n'}
                 {linkify(line)}
-                {'\n'}
               </span>
             ))}
           </div>

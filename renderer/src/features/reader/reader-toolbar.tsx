@@ -10,6 +10,7 @@ function ToolButton({
   onClick,
   disabled,
   danger,
+  iconOnly,
 }: {
   icon: IconName;
   label: string;
@@ -17,18 +18,20 @@ function ToolButton({
   onClick(): void;
   disabled?: boolean;
   danger?: boolean;
+  /** Secondary actions show their name as a tooltip only, so the toolbar stays on one line. */
+  iconOnly?: boolean;
 }) {
   return (
     <button
       type="button"
-      className={`tool-button ${danger ? 'tool-button--danger' : ''}`}
+      className={`tool-button ${danger ? 'tool-button--danger' : ''} ${iconOnly ? 'tool-button--icon' : ''}`}
       onClick={onClick}
       disabled={disabled}
       aria-keyshortcuts={shortcut}
       title={shortcut === undefined ? label : `${label} (${shortcut})`}
     >
       <Icon name={icon} />
-      <span className="tool-button__label">{label}</span>
+      <span className={iconOnly ? 'visually-hidden' : 'tool-button__label'}>{label}</span>
     </button>
   );
 }
@@ -81,13 +84,19 @@ export function ReaderToolbar({
       <span className="reader-toolbar__gap" />
       <ToolButton
         icon="mailUnread"
-        label={unread ? 'Mark read' : 'Mark unread'}
+        label={unread ? 'Mark as read' : 'Mark as unread'}
+        iconOnly
         onClick={() => actions.setRead([message], unread)}
       />
       {message.residency === 'server' && (
-        <ToolButton icon="download" label="Keep here" onClick={() => actions.download([message])} />
+        <ToolButton
+          icon="download"
+          label="Download to this computer"
+          iconOnly
+          onClick={() => actions.download([message])}
+        />
       )}
-      <ToolButton icon="source" label="Source" onClick={() => actions.viewSource(message)} />
+      <ToolButton icon="source" label="View source" iconOnly onClick={() => actions.viewSource(message)} />
     </div>
   );
 }
