@@ -86,7 +86,11 @@ describe('account setup', () => {
     expect(await page.getByText('Keep mail on the server (IMAP)').isVisible()).toBe(true);
     expect(await page.getByText('Download mail to this computer (POP3)').isVisible()).toBe(true);
     expect(await page.getByText(/a guess to check/).isVisible()).toBe(true);
-    expect(await server(page, /Incoming mail \(IMAP\)/).getByLabel('Server name').inputValue()).toBe('imap.example.org');
+    expect(
+      await server(page, /Incoming mail \(IMAP\)/)
+        .getByLabel('Server name')
+        .inputValue(),
+    ).toBe('imap.example.org');
     expect(await page.getByLabel('User name').inputValue()).toBe('ada@example.org');
 
     // POP3 brings the leave-a-copy policy; "N days" needs a number.
@@ -94,15 +98,23 @@ describe('account setup', () => {
     await page.getByLabel('Leave a copy for a number of days').check();
     await page.getByLabel('Days to keep the copy on the server').fill('0');
     await fillServer(page, /Incoming mail \(POP3\)/, 'pop.example.org', 99999);
-    await server(page, /Outgoing mail/).getByLabel('Server name').fill('https://smtp.example.org');
+    await server(page, /Outgoing mail/)
+      .getByLabel('Server name')
+      .fill('https://smtp.example.org');
     await page.getByRole('button', { name: 'Test connection' }).click();
     expect(await page.getByText('Enter a number of days from 1 to 3650.').isVisible()).toBe(true);
     expect(await page.getByText(/The port is a number from 1 to 65535/).isVisible()).toBe(true);
     expect(await page.getByText(/Give only the server name, without “https:\/\/”/).isVisible()).toBe(true);
 
     // Plaintext is an explicit choice with its consequence spelled out.
-    await server(page, /Incoming mail \(POP3\)/).getByLabel('Security').selectOption('none');
-    expect(await server(page, /Incoming mail \(POP3\)/).getByLabel('Port').inputValue()).toBe('99999');
+    await server(page, /Incoming mail \(POP3\)/)
+      .getByLabel('Security')
+      .selectOption('none');
+    expect(
+      await server(page, /Incoming mail \(POP3\)/)
+        .getByLabel('Port')
+        .inputValue(),
+    ).toBe('99999');
     expect(await page.getByText(/Allow sending my password unencrypted/).isVisible()).toBe(true);
     await screenshot(page, 'account-setup-validation');
     expect(consoleErrors).toEqual([]);
@@ -120,7 +132,7 @@ describe('account setup', () => {
     const results = page.getByRole('list', { name: 'Connection test results' });
     await results.waitFor({ timeout: CONNECT_TIMEOUT_MS });
     const incoming = await results.getByRole('listitem').first().textContent();
-    expect(incoming).toContain(`127.0.0.1, port ${port} refused the connection`);
+    expect(incoming).toContain(`The connection to 127.0.0.1, port ${port} was refused`);
     expect(incoming).toContain('Check the server name and the port number.');
     // Nothing is saved after a failed test.
     expect(await page.getByRole('button', { name: 'Add account' }).count()).toBe(0);

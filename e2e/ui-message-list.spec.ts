@@ -31,7 +31,9 @@ afterAll(async () => {
 });
 
 function listCalls(): ListMessagesRequest[] {
-  return service.calls.filter((call) => call.method === 'listMessages').map((call) => call.request as ListMessagesRequest);
+  return service.calls
+    .filter((call) => call.method === 'listMessages')
+    .map((call) => call.request as ListMessagesRequest);
 }
 
 function rows(page: Page) {
@@ -44,7 +46,10 @@ async function openBigInbox(): Promise<{ page: Page; close(): Promise<void>; fir
   await page.getByRole('list', { name: 'Work: folders on the server' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
   service.calls.length = 0;
   const started = Date.now();
-  await page.getByRole('list', { name: 'Work: folders on the server' }).getByRole('button', { name: /^Inbox/ }).click();
+  await page
+    .getByRole('list', { name: 'Work: folders on the server' })
+    .getByRole('button', { name: /^Inbox/ })
+    .click();
   await page.getByText('100,000 messages').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
   await rows(page).first().locator('.message-row__from').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
   return { page, close: opened.close, firstRowsMs: Date.now() - started };
@@ -101,7 +106,9 @@ describe('a folder of 100,000 messages', () => {
   it('sorts and filters through the service, and offers conversations only for smaller folders', async () => {
     const { page, close } = await openBigInbox();
     await page.getByLabel('Sort by').selectOption('from');
-    await expect.poll(() => listCalls().some((request) => request.sort === 'from' && request.direction === 'asc')).toBe(true);
+    await expect
+      .poll(() => listCalls().some((request) => request.sort === 'from' && request.direction === 'asc'))
+      .toBe(true);
     await expect.poll(() => rows(page).first().locator('.message-row__from').textContent()).toBe('Ada Lovelace');
     expect(await page.getByRole('button', { name: /Order: A to Z/ }).isVisible()).toBe(true);
 
@@ -124,19 +131,29 @@ describe('a folder of 100,000 messages', () => {
     await page.getByRole('listbox').press('Shift+ArrowDown');
     await page.getByRole('listbox').press('Shift+ArrowDown');
     await page.getByText('3 messages selected').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
-    await rows(page).nth(5).click({ modifiers: ['Control'] });
+    await rows(page)
+      .nth(5)
+      .click({ modifiers: ['Control'] });
     await page.getByText('4 messages selected').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
-    await rows(page).nth(8).click({ modifiers: ['Shift'] });
+    await rows(page)
+      .nth(8)
+      .click({ modifiers: ['Shift'] });
     await page.getByText('4 messages selected').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     expect(await page.locator('[role="listbox"] [role="option"][aria-selected="true"]').count()).toBe(4);
 
     await rows(page).nth(2).click();
     await page.keyboard.press('j');
-    await expect.poll(() => page.locator('[role="option"][aria-posinset="4"]').getAttribute('aria-selected')).toBe('true');
+    await expect
+      .poll(() => page.locator('[role="option"][aria-posinset="4"]').getAttribute('aria-selected'))
+      .toBe('true');
     await page.keyboard.press('k');
     await page.keyboard.press('k');
-    await expect.poll(() => page.locator('[role="option"][aria-posinset="2"]').getAttribute('aria-selected')).toBe('true');
-    const selectedSubject = await page.locator('[role="option"][aria-posinset="2"] .message-row__subject').textContent();
+    await expect
+      .poll(() => page.locator('[role="option"][aria-posinset="2"]').getAttribute('aria-selected'))
+      .toBe('true');
+    const selectedSubject = await page
+      .locator('[role="option"][aria-posinset="2"] .message-row__subject')
+      .textContent();
 
     service.calls.length = 0;
     await page.keyboard.press('#');
@@ -144,7 +161,9 @@ describe('a folder of 100,000 messages', () => {
     const deletion = service.calls.find((call) => call.method === 'deleteMessages');
     expect(deletion?.request).toEqual({ messageIds: ['work-inbox:1'] });
     // The next message takes its place and is selected.
-    await expect.poll(() => page.locator('[role="option"][aria-posinset="2"]').getAttribute('aria-selected')).toBe('true');
+    await expect
+      .poll(() => page.locator('[role="option"][aria-posinset="2"]').getAttribute('aria-selected'))
+      .toBe('true');
     expect(await page.locator('[role="option"][aria-posinset="2"] .message-row__subject').textContent()).not.toBe(
       selectedSubject,
     );
@@ -158,7 +177,9 @@ describe('a folder of 100,000 messages', () => {
     await page.getByText('1,200 messages').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     await page.getByRole('button', { name: /Conversations/ }).click();
     await page.getByText('1,200 messages in 400 conversations').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
-    const toggle = rows(page).first().getByRole('button', { name: /3 messages in this conversation; expand/ });
+    const toggle = rows(page)
+      .first()
+      .getByRole('button', { name: /3 messages in this conversation; expand/ });
     await toggle.click();
     await expect.poll(() => rows(page).first().getAttribute('aria-expanded')).toBe('true');
     expect(await rows(page).nth(1).getAttribute('class')).toContain('message-row--nested');

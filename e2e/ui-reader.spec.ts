@@ -18,11 +18,7 @@ import { foreignRequests, openAppPage, screenshot, VISIBLE_TIMEOUT_MS } from './
 const SETTLE_MS = 800;
 const BROWSER_SERVICE_HOST = /(?:^|\.)(?:google\.com|googleapis\.com|gstatic\.com)(?::\d+)?$/;
 
-const hostile = htmlMessage(
-  'hostile',
-  'Hostile mail',
-  HOSTILE_SAMPLES.map((sample) => sample.html).join('\n'),
-);
+const hostile = htmlMessage('hostile', 'Hostile mail', HOSTILE_SAMPLES.map((sample) => sample.html).join('\n'));
 // A second HTML part that tries to close the first one's markup: it must get its own frame.
 hostile.parts = [
   { partId: '1', kind: 'html', content: hostile.parts?.[0].content ?? '' },
@@ -73,7 +69,9 @@ afterAll(async () => {
   await new Promise((resolve) => canary?.close(resolve));
 });
 
-async function openMessage(subject: string): Promise<{ page: Page; requests: string[]; dialogs: string[]; close(): Promise<void> }> {
+async function openMessage(
+  subject: string,
+): Promise<{ page: Page; requests: string[]; dialogs: string[]; close(): Promise<void> }> {
   const opened = await openAppPage(browser, host.url, { width: 1440, height: 900 });
   const dialogs: string[] = [];
   opened.page.on('dialog', (dialog) => {
@@ -104,7 +102,8 @@ describe('the reader', () => {
     for (const frame of page.frames().slice(1)) {
       await frame.evaluate(() => {
         for (const element of Array.from(document.querySelectorAll('*'))) {
-          for (const type of ['mouseover', 'click', 'focus']) element.dispatchEvent(new MouseEvent(type, { bubbles: true }));
+          for (const type of ['mouseover', 'click', 'focus'])
+            element.dispatchEvent(new MouseEvent(type, { bubbles: true }));
         }
       });
     }
@@ -114,7 +113,11 @@ describe('the reader', () => {
     expect(dialogs).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     for (const frame of page.frames().slice(1)) {
-      expect(await frame.evaluate(() => document.querySelectorAll('script, iframe, form, base, meta[http-equiv="refresh"]').length)).toBe(0);
+      expect(
+        await frame.evaluate(
+          () => document.querySelectorAll('script, iframe, form, base, meta[http-equiv="refresh"]').length,
+        ),
+      ).toBe(0);
     }
     await screenshot(page, 'reader-hostile');
     await close();
@@ -134,16 +137,24 @@ describe('the reader', () => {
     await screenshot(page, 'reader-remote-blocked');
 
     await bar.getByRole('button', { name: 'Always from news@newsletter.example' }).click();
-    await expect.poll(() => page.locator('iframe.mail-frame').getAttribute('srcdoc')).toContain(`${EVIL_ORIGIN}/banner.png`);
+    await expect
+      .poll(() => page.locator('iframe.mail-frame').getAttribute('srcdoc'))
+      .toContain(`${EVIL_ORIGIN}/banner.png`);
     expect(await page.locator('iframe.mail-frame').getAttribute('srcdoc')).toContain(`img-src data: ${EVIL_ORIGIN};`);
-    expect(await page.getByText('Remote content from news@newsletter.example is always loaded.').isVisible()).toBe(true);
+    expect(await page.getByText('Remote content from news@newsletter.example is always loaded.').isVisible()).toBe(
+      true,
+    );
     expect(await page.evaluate(() => localStorage.getItem('whereabouts.remote-content.senders'))).toBe(
       '["news@newsletter.example"]',
     );
 
     // The plain-text view of an HTML-only message, and the message's source.
     await page.getByRole('button', { name: 'Plain text' }).click();
-    await page.getByText('Spring newsletter Inline image stays.').or(page.getByText('Inline image stays.')).first().waitFor();
+    await page
+      .getByText('Spring newsletter Inline image stays.')
+      .or(page.getByText('Inline image stays.'))
+      .first()
+      .waitFor();
     expect(await page.locator('iframe.mail-frame').count()).toBe(0);
     await page.getByRole('button', { name: 'Formatted' }).click();
     await page.getByRole('button', { name: 'View source' }).click();

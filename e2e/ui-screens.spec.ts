@@ -39,7 +39,7 @@ function rows(page: Page) {
 function assertClean(opened: OpenedPage): void {
   // The only allowed console noise: Chromium reporting that the app's own CSP kept a mail's
   // inline styles out of the sandboxed frame (see the report: the frame inherits the app's CSP).
-  const errors = opened.consoleErrors.filter((text) => !text.includes("Applying inline style violates"));
+  const errors = opened.consoleErrors.filter((text) => !text.includes('Applying inline style violates'));
   expect(errors).toEqual([]);
   expect(foreignRequests(opened.requests, `127.0.0.1:${host.port}`)).toEqual([]);
 }
@@ -88,7 +88,9 @@ describe('the main screens', () => {
     await page.getByRole('article').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     await page.getByText('The full notes are at').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     await screenshot(page, 'mail-folder-plain-text');
-    await rows(page).nth(4).click({ modifiers: ['Shift'] });
+    await rows(page)
+      .nth(4)
+      .click({ modifiers: ['Shift'] });
     expect(await page.getByText('4 messages selected').isVisible()).toBe(true);
     await screenshot(page, 'mail-multiple-selected');
     assertClean(opened);

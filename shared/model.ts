@@ -42,7 +42,16 @@ export interface AccountSettings {
   checkIntervalMinutes: number;
   /** POP3: fetch only headers (TOP) and download on open; skip messages above a size until asked. */
   pop3Options?: { headersOnly?: boolean; maxMessageKb?: number | null };
+  /** How the account logs in; absent means a password (main/oauth/README.md). */
+  auth?: AccountAuth;
 }
+
+/**
+ * `password`: a password (or an app-specific password) from the secret store. `oauth2`: a bearer
+ * token (SASL XOAUTH2 / OAUTHBEARER, RFC 7628) from the provider with this id (main/oauth/providers.ts),
+ * refreshed with the refresh token kept in the secret store.
+ */
+export type AccountAuth = { kind: 'password' } | { kind: 'oauth2'; provider: string };
 
 export interface Account extends AccountSettings {
   id: string;

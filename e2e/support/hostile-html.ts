@@ -41,18 +41,24 @@ export const HOSTILE_SAMPLES: HostileSample[] = [
   // javascript: and data: URLs.
   { name: 'javascript link', html: '<a href="javascript:window.__xss = 1">click</a>' },
   { name: 'javascript mixed case', html: '<a href=" JaVaScRiPt:window.__xss = 1">click</a>' },
-  { name: 'javascript entities', html: '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;window.__xss=1">e</a>' },
+  {
+    name: 'javascript entities',
+    html: '<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;window.__xss=1">e</a>',
+  },
   { name: 'javascript tab', html: '<a href="jav&#x09;ascript:window.__xss = 1">tab</a>' },
-  { name: 'javascript img', html: "<IMG SRC=JaVaScRiPt:window.__xss=1>" },
+  { name: 'javascript img', html: '<IMG SRC=JaVaScRiPt:window.__xss=1>' },
   { name: 'data html link', html: '<a href="data:text/html,<script>parent.__xss=1</script>">data</a>' },
   { name: 'vbscript link', html: '<a href="vbscript:msgbox(1)">vb</a>' },
   // Frames, objects, embeds.
   { name: 'iframe src', html: `<iframe src="${E}/frame.html"></iframe>` },
-  { name: 'iframe javascript', html: "<IFRAME SRC=\"javascript:parent.__xss=1;\"></IFRAME>" },
+  { name: 'iframe javascript', html: '<IFRAME SRC="javascript:parent.__xss=1;"></IFRAME>' },
   { name: 'iframe srcdoc', html: '<iframe srcdoc="<script>parent.__xss = 1</script>"></iframe>' },
   { name: 'frameset', html: `<FRAMESET><FRAME SRC="${E}/frame2.html"></FRAMESET>` },
   { name: 'object data', html: `<object data="${E}/object.swf"></object>` },
-  { name: 'object data url', html: '<object data="data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX194c3M9MTwvc2NyaXB0Pg=="></object>' },
+  {
+    name: 'object data url',
+    html: '<object data="data:text/html;base64,PHNjcmlwdD5wYXJlbnQuX194c3M9MTwvc2NyaXB0Pg=="></object>',
+  },
   { name: 'embed', html: `<EMBED SRC="${E}/embed.svg" type="image/svg+xml">` },
   // Remote images: pixels, srcset, picture, legacy attributes, relative and protocol-relative URLs.
   { name: 'tracking pixel', html: `<img src="${E}/pixel.gif" width="1" height="1" alt="">` },
@@ -65,7 +71,10 @@ export const HOSTILE_SAMPLES: HostileSample[] = [
   { name: 'picture source', html: `<picture><source srcset="${E}/picture.webp"><img src="${PIXEL}"></picture>` },
   { name: 'input image', html: `<INPUT TYPE="IMAGE" SRC="${E}/input.png">` },
   { name: 'lowsrc dynsrc', html: `<img lowsrc="${E}/lowsrc.png" dynsrc="${E}/dynsrc.avi">` },
-  { name: 'table background', html: `<table background="${E}/table.png"><tr><td background="${E}/td.png">x</td></tr></table>` },
+  {
+    name: 'table background',
+    html: `<table background="${E}/table.png"><tr><td background="${E}/td.png">x</td></tr></table>`,
+  },
   { name: 'cid image', html: '<img src="cid:part1.abc@example.org">' },
   { name: 'image with ping link', html: `<a ping="${E}/ping" href="https://good.example/">ping</a>` },
   { name: 'bgsound', html: `<BGSOUND SRC="${E}/sound.wav">` },
@@ -74,14 +83,23 @@ export const HOSTILE_SAMPLES: HostileSample[] = [
   { name: 'audio source', html: `<audio autoplay><source src="${E}/audio.mp3"></audio>` },
   { name: 'track', html: `<video><track src="${E}/track.vtt" default></video>` },
   // CSS in style attributes.
-  { name: 'style background url', html: `<div style="background-image:url(${E}/bg.png);width:10px;height:10px">x</div>` },
-  { name: 'style escaped url', html: `<div style="background:u\\72l(${E}/escaped.png);width:10px;height:10px">x</div>` },
+  {
+    name: 'style background url',
+    html: `<div style="background-image:url(${E}/bg.png);width:10px;height:10px">x</div>`,
+  },
+  {
+    name: 'style escaped url',
+    html: `<div style="background:u\\72l(${E}/escaped.png);width:10px;height:10px">x</div>`,
+  },
   {
     name: 'style hex escapes',
     html: `<div style="background-image:\\0075\\0072\\006C\\0028${E}/hex.png\\0029;width:10px;height:10px">x</div>`,
   },
   { name: 'style entity quotes', html: `<div style="background:url(&quot;${E}/entity.png&quot;);height:10px">x</div>` },
-  { name: 'style image-set', html: `<div style="background-image:image-set('${E}/image-set.png' 1x);height:10px">x</div>` },
+  {
+    name: 'style image-set',
+    html: `<div style="background-image:image-set('${E}/image-set.png' 1x);height:10px">x</div>`,
+  },
   {
     name: 'style -webkit-image-set',
     html: `<div style="background-image:-webkit-image-set(url(${E}/webkit-image-set.png) 1x);height:10px">x</div>`,
@@ -89,11 +107,17 @@ export const HOSTILE_SAMPLES: HostileSample[] = [
   { name: 'style cursor', html: `<div style="cursor:url(${E}/cursor.cur),auto;height:10px">x</div>` },
   { name: 'style list-style-image', html: `<ul style="list-style-image:url(${E}/list.png)"><li>x</li></ul>` },
   { name: 'style border-image', html: `<div style="border:5px solid;border-image:url(${E}/border.png) 30">x</div>` },
-  { name: 'style mask', html: `<div style="-webkit-mask-image:url(${E}/mask.png);mask-image:url(${E}/mask2.png)">x</div>` },
-  { name: 'style custom property', html: `<div style="--u:url(${E}/var.png);background-image:var(--u);height:10px">x</div>` },
+  {
+    name: 'style mask',
+    html: `<div style="-webkit-mask-image:url(${E}/mask.png);mask-image:url(${E}/mask2.png)">x</div>`,
+  },
+  {
+    name: 'style custom property',
+    html: `<div style="--u:url(${E}/var.png);background-image:var(--u);height:10px">x</div>`,
+  },
   { name: 'style breaking out', html: `<div style="color:red}*{background:url(${E}/breakout.png)">x</div>` },
   { name: 'style expression', html: '<IMG STYLE="xss:expr/*XSS*/ession(window.__xss=1)">' },
-  { name: 'style javascript url', html: "<DIV STYLE=\"background-image: url(javascript:window.__xss=1)\">x</DIV>" },
+  { name: 'style javascript url', html: '<DIV STYLE="background-image: url(javascript:window.__xss=1)">x</DIV>' },
   {
     name: 'style behavior and binding',
     html: `<div style="behavior:url(${E}/x.htc);-moz-binding:url(${E}/x.xml#x)">x</div>`,
@@ -146,7 +170,10 @@ export const HOSTILE_SAMPLES: HostileSample[] = [
   { name: 'meta set-cookie', html: '<META HTTP-EQUIV="Set-Cookie" Content="USERID=<SCRIPT>window.__xss=1</SCRIPT>">' },
   { name: 'base href', html: `<base href="${E}/"><img src="based.png"><a href="based-link">b</a>` },
   { name: 'link stylesheet', html: `<link rel="stylesheet" href="${E}/link.css">` },
-  { name: 'link prefetch', html: `<link rel="prefetch" href="${E}/prefetch"><link rel="dns-prefetch" href="//dns.evil.example">` },
+  {
+    name: 'link prefetch',
+    html: `<link rel="prefetch" href="${E}/prefetch"><link rel="dns-prefetch" href="//dns.evil.example">`,
+  },
   { name: 'link javascript', html: '<LINK REL="stylesheet" HREF="javascript:window.__xss=1;">' },
   {
     name: 'form',

@@ -110,7 +110,13 @@ function folder(
 }
 
 export function scriptedAccount(id: string, name: string, email: string, mode: 'imap' | 'pop3'): AccountView {
-  const endpoint = (host: string, port: number) => ({ host, port, security: 'tls' as const, allowPlaintext: false, pinnedFingerprint: null });
+  const endpoint = (host: string, port: number) => ({
+    host,
+    port,
+    security: 'tls' as const,
+    allowPlaintext: false,
+    pinnedFingerprint: null,
+  });
   return {
     id,
     name,
@@ -139,6 +145,9 @@ export interface ScriptedService {
   calls: { method: string; request: unknown }[];
   accounts: AccountView[];
   folders: ScriptedFolder[];
+  outbox: OutboxItem[];
+  /** Makes every later call of `method` fail with `error`, as the real service would report it. */
+  fail(method: keyof MailApi, error: MailError | null): void;
 }
 
 export function createScriptedService(options: ScriptedOptions = {}): ScriptedService {
@@ -150,7 +159,10 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
   ];
   const special = options.specialMessages ?? [];
   const folders: ScriptedFolder[] = [
-    { view: folder('work', 'work-inbox', 'Inbox', 'inbox', 'server', 'INBOX'), count: (options.inboxSize ?? 240) + special.length },
+    {
+      view: folder('work', 'work-inbox', 'Inbox', 'inbox', 'server', 'INBOX'),
+      count: (options.inboxSize ?? 240) + special.length,
+    },
     { view: folder('work', 'work-drafts', 'Drafts', 'drafts', 'server'), count: 2 },
     { view: folder('work', 'work-sent', 'Sent', 'sent', 'server'), count: 58 },
     { view: folder('work', 'work-archive', 'Archive', 'archive', 'server'), count: 1200 },
@@ -200,7 +212,10 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
   const changed = (messageIds: string[]) => {
     const folderIds = [...new Set(messageIds.map(folderOf))];
     for (const accountId of new Set(folderIds.map((id) => folderById(id).view.accountId))) {
-      emit('messagesChanged', { accountId, folderIds: folderIds.filter((id) => folderById(id).view.accountId === accountId) });
+      emit('messagesChanged', {
+        accountId,
+        folderIds: folderIds.filter((id) => folderById(id).view.accountId === accountId),
+      });
     }
   };
 
@@ -264,7 +279,8 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     let positions = Array.from({ length: scripted.count }, (_, position) => position).filter(
       (position) => !deleted.has(summaryAt(scripted, position).id),
     );
-    if (residency !== null) positions = positions.filter((position) => summaryAt(scripted, position).residency === residency);
+    if (residency !== null)
+      positions = positions.filter((position) => summaryAt(scripted, position).residency === residency);
     if (sort === 'from' || sort === 'subject') {
       const label = (position: number) => {
         const summary = summaryAt(scripted, position);
@@ -284,7 +300,11 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       const summary = summaryAt(scripted, position);
       if (!deleted.has(summary.id) && !summary.flags.includes('\\Seen')) unread += 1;
     }
-    return { ...scripted.view, total: scripted.count - [...deleted].filter((id) => id.startsWith(`${scripted.view.id}:`)).length, unread };
+    return {
+      ...scripted.view,
+      total: scripted.count - [...deleted].filter((id) => id.startsWith(`${scripted.view.id}:`)).length,
+      unread,
+    };
   }
 
   function allSummaries(): MessageSummary[] {
@@ -301,7 +321,8 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
 
   function detailOf(id: string): MessageDetail {
     const specialDetail = special.find((candidate) => candidate.id === id);
-    if (specialDetail !== undefined) return { ...specialDetail, flags: seen.has(id) ? ['\\Seen'] : specialDetail.flags };
+    if (specialDetail !== undefined)
+      return { ...specialDetail, flags: seen.has(id) ? ['\\Seen'] : specialDetail.flags };
     const [folderId, index] = id.split(':');
     const scripted = folderById(folderId);
     const summary = generated(scripted, Number(index));
@@ -331,7 +352,11 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
   }
 
   function totalsOf(scripted: ScriptedFolder): ResidencyTotals {
-    const totals: ResidencyTotals = { server: { count: 0, bytes: 0 }, local: { count: 0, bytes: 0 }, both: { count: 0, bytes: 0 } };
+    const totals: ResidencyTotals = {
+      server: { count: 0, bytes: 0 },
+      local: { count: 0, bytes: 0 },
+      both: { count: 0, bytes: 0 },
+    };
     for (let position = 0; position < scripted.count; position += 1) {
       const summary = summaryAt(scripted, position);
       if (deleted.has(summary.id)) continue;
@@ -348,7 +373,11 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       both: { count: target.both.count + more.both.count, bytes: target.both.bytes + more.both.bytes },
     };
   }
-  const ZERO: ResidencyTotals = { server: { count: 0, bytes: 0 }, local: { count: 0, bytes: 0 }, both: { count: 0, bytes: 0 } };
+  const ZERO: ResidencyTotals = {
+    server: { count: 0, bytes: 0 },
+    local: { count: 0, bytes: 0 },
+    both: { count: 0, bytes: 0 },
+  };
 
   function accountResidency(account: AccountView): AccountResidency {
     const mine = folders.filter((scripted) => scripted.view.accountId === account.id);
@@ -378,18 +407,28 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       for (let position = 0; position < scripted.count && result.length < limit; position += 1) {
         const summary = summaryAt(scripted, position);
         if (summary.residency === residency && !deleted.has(summary.id)) {
-          result.push({ messageId: summary.id, subject: summary.subject, folder: scripted.view.path, bytes: summary.size });
+          result.push({
+            messageId: summary.id,
+            subject: summary.subject,
+            folder: scripted.view.path,
+            bytes: summary.size,
+          });
         }
       }
       return result;
     };
-    const sum = (list: PlanEntry[]) => ({ count: list.length, bytes: list.reduce((total, entry) => total + entry.bytes, 0) });
+    const sum = (list: PlanEntry[]) => ({
+      count: list.length,
+      bytes: list.reduce((total, entry) => total + entry.bytes, 0),
+    });
     const mine = folders.filter((scripted) => scripted.view.accountId === accountId);
     const inbox = mine.find((scripted) => scripted.view.role === 'inbox') as ScriptedFolder;
     const residency = accountResidency(account);
     if (change.kind === 'switch-mode' && change.to === 'pop3') {
       const download = entries(inbox, 'server', 5_000);
-      const unreachable = mine.filter((scripted) => scripted !== inbox && scripted.view.kind === 'server').flatMap((scripted) => entries(scripted, 'server', 1_000));
+      const unreachable = mine
+        .filter((scripted) => scripted !== inbox && scripted.view.kind === 'server')
+        .flatMap((scripted) => entries(scripted, 'server', 1_000));
       const deleteOnServer = change.leaveOnServer.kind === 'off' ? [...download, ...entries(inbox, 'both', 5_000)] : [];
       return {
         accountId,
@@ -399,16 +438,28 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
         deleteOnServer,
         unreachable,
         skippedDuplicates: residency.totals.both.count,
-        totals: { download: sum(download), upload: { count: 0, bytes: 0 }, deleteOnServer: sum(deleteOnServer), unreachable: sum(unreachable) },
+        totals: {
+          download: sum(download),
+          upload: { count: 0, bytes: 0 },
+          deleteOnServer: sum(deleteOnServer),
+          unreachable: sum(unreachable),
+        },
         after: {
           server: residency.totals.server,
           local: residency.totals.local,
-          both: { count: residency.totals.both.count + download.length, bytes: residency.totals.both.bytes + sum(download).bytes },
+          both: {
+            count: residency.totals.both.count + download.length,
+            bytes: residency.totals.both.bytes + sum(download).bytes,
+          },
         },
       };
     }
-    const upload = change.kind === 'switch-mode' && change.to === 'imap' && change.uploadLocalTo !== null ? mine.flatMap((scripted) => entries(scripted, 'local', 2_000)) : [];
-    const deleteOnServer = change.kind === 'leave-on-server' && change.leaveOnServer.kind === 'off' ? entries(inbox, 'both', 5_000) : [];
+    const upload =
+      change.kind === 'switch-mode' && change.to === 'imap' && change.uploadLocalTo !== null
+        ? mine.flatMap((scripted) => entries(scripted, 'local', 2_000))
+        : [];
+    const deleteOnServer =
+      change.kind === 'leave-on-server' && change.leaveOnServer.kind === 'off' ? entries(inbox, 'both', 5_000) : [];
     return {
       accountId,
       change,
@@ -417,11 +468,22 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       deleteOnServer,
       unreachable: [],
       skippedDuplicates: 3,
-      totals: { download: { count: 0, bytes: 0 }, upload: sum(upload), deleteOnServer: sum(deleteOnServer), unreachable: { count: 0, bytes: 0 } },
+      totals: {
+        download: { count: 0, bytes: 0 },
+        upload: sum(upload),
+        deleteOnServer: sum(deleteOnServer),
+        unreachable: { count: 0, bytes: 0 },
+      },
       after: {
         server: residency.totals.server,
-        local: { count: residency.totals.local.count - upload.length, bytes: residency.totals.local.bytes - sum(upload).bytes },
-        both: { count: residency.totals.both.count + upload.length, bytes: residency.totals.both.bytes + sum(upload).bytes },
+        local: {
+          count: residency.totals.local.count - upload.length,
+          bytes: residency.totals.local.bytes - sum(upload).bytes,
+        },
+        both: {
+          count: residency.totals.both.count + upload.length,
+          bytes: residency.totals.both.bytes + sum(upload).bytes,
+        },
       },
     };
   }
@@ -434,11 +496,14 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     },
     removeAccount: async () => undefined,
     testConnection: async () => ({ incoming: { ok: true }, smtp: { ok: true } }),
-    listFolders: async ({ accountId }) => folders.filter((scripted) => scripted.view.accountId === accountId).map(counted),
+    listFolders: async ({ accountId }) =>
+      folders.filter((scripted) => scripted.view.accountId === accountId).map(counted),
     async listMessages(request): Promise<MessagePage> {
       const scripted = folderById(request.folderId);
       const positions = order(scripted, request.sort ?? 'date', request.direction ?? 'desc', request.residency ?? null);
-      const items = positions.slice(request.offset, request.offset + request.limit).map((position) => summaryAt(scripted, position));
+      const items = positions
+        .slice(request.offset, request.offset + request.limit)
+        .map((position) => summaryAt(scripted, position));
       return { total: positions.length, offset: request.offset, items };
     },
     getMessage: async ({ messageId }) => detailOf(messageId),
@@ -488,7 +553,10 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       const needle = query.toLowerCase();
       return allSummaries()
         .filter((summary) => accountId === null || accountId === undefined || summary.accountId === accountId)
-        .filter((summary) => summary.subject.toLowerCase().includes(needle) || (summary.from?.name ?? '').toLowerCase().includes(needle))
+        .filter(
+          (summary) =>
+            summary.subject.toLowerCase().includes(needle) || (summary.from?.name ?? '').toLowerCase().includes(needle),
+        )
         .slice(0, limit ?? 100);
     },
     sendMessage: async (message) => {
@@ -507,7 +575,9 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     },
     listOutbox: async () => outbox,
     getResidency: async ({ accountId }) => {
-      const chosen = accounts.filter((account) => accountId === null || accountId === undefined || account.id === accountId);
+      const chosen = accounts.filter(
+        (account) => accountId === null || accountId === undefined || account.id === accountId,
+      );
       const list = chosen.map(accountResidency);
       return {
         accounts: list,
@@ -519,16 +589,26 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     switchMode: async ({ accountId, change }) => {
       const result = plan(accountId, change);
       const total = result.totals.download.count + result.totals.upload.count;
-      emit('syncProgress', { accountId, phase: 'switch', folder: 'INBOX', done: Math.floor(total / 2), total, bytes: 1_048_576 });
+      emit('syncProgress', {
+        accountId,
+        phase: 'switch',
+        folder: 'INBOX',
+        done: Math.floor(total / 2),
+        total,
+        bytes: 1_048_576,
+      });
       return result;
     },
   };
 
+  const failures = new Map<string, MailError>();
   const recorded = Object.fromEntries(
     Object.entries(api).map(([method, handler]) => [
       method,
-      (request: unknown) => {
+      async (request: unknown) => {
         calls.push({ method, request });
+        const failure = failures.get(method);
+        if (failure !== undefined) throw failure;
         return (handler as (request: unknown) => Promise<unknown>)(request);
       },
     ]),
@@ -547,13 +627,47 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     calls,
     accounts,
     folders,
+    outbox,
+    fail(method, error) {
+      if (error === null) failures.delete(method);
+      else failures.set(method, error);
+    },
   };
 }
 
 function summarize(detail: MessageDetail): MessageSummary {
-  const { id, accountId, folderId, messageId, threadId, subject, from, to, date, size, flags, residency, hasAttachments, preview } =
-    detail;
-  return { id, accountId, folderId, messageId, threadId, subject, from, to, date, size, flags, residency, hasAttachments, preview };
+  const {
+    id,
+    accountId,
+    folderId,
+    messageId,
+    threadId,
+    subject,
+    from,
+    to,
+    date,
+    size,
+    flags,
+    residency,
+    hasAttachments,
+    preview,
+  } = detail;
+  return {
+    id,
+    accountId,
+    folderId,
+    messageId,
+    threadId,
+    subject,
+    from,
+    to,
+    date,
+    size,
+    flags,
+    residency,
+    hasAttachments,
+    preview,
+  };
 }
 
 /**

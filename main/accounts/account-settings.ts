@@ -6,7 +6,14 @@
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { MailError } from '../../shared/errors';
-import type { AccountSettings, LeaveOnServer, ProtocolMode, Security, ServerEndpoint } from '../../shared/model';
+import type {
+  AccountAuth,
+  AccountSettings,
+  LeaveOnServer,
+  ProtocolMode,
+  Security,
+  ServerEndpoint,
+} from '../../shared/model';
 
 const SECURITY_VALUES: readonly Security[] = ['tls', 'starttls', 'none'];
 const MODES: readonly ProtocolMode[] = ['imap', 'pop3'];
@@ -221,6 +228,7 @@ const SETTINGS_KEYS = [
   'offlineFolders',
   'checkIntervalMinutes',
   'pop3Options',
+  'auth',
 ] as const;
 
 /** Largest "skip messages larger than" limit: 2 GiB in KB. */
@@ -238,6 +246,27 @@ function validatePop3Options(value: unknown): AccountSettings['pop3Options'] {
       ? null
       : integer(value.maxMessageKb, 'size limit for downloads in KB', 1, MAXIMUM_MESSAGE_KB);
   return { headersOnly: value.headersOnly === true, maxMessageKb };
+}
+
+/** A provider id as main/oauth/providers.ts and the client configuration name them, e.g. "google". */
+const PROVIDER_ID = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+/** Absent or {kind: 'password'}: a password; {kind: 'oauth2', provider}: tokens from that provider. */
+function validateAuth(value: unknown): AccountAuth | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isRecord(value)) throw invalid(`The sign-in method must be an object, not ${describe(value)}.`);
+  if (value.kind === 'password') {
+    requireKeys(value, ['kind'], 'The sign-in method "password"');
+    return { kind: 'password' };
+  }
+  if (value.kind === 'oauth2') {
+    requireKeys(value, ['kind', 'provider'], 'The sign-in method "oauth2"');
+    if (typeof value.provider !== 'string' || !PROVIDER_ID.test(value.provider)) {
+      throw invalid(`The sign-in provider must be a provider id such as "google", not ${describe(value.provider)}.`);
+    }
+    return { kind: 'oauth2', provider: value.provider };
+  }
+  throw invalid(`The sign-in method must be "password" or "oauth2", not ${describe(value.kind)}.`);
 }
 
 /** Validates everything in `input` and returns clean AccountSettings, or throws MailError INVALID_INPUT. */
@@ -266,6 +295,7 @@ export function validateAccountSettings(input: unknown): AccountSettings {
     MAXIMUM_CHECK_INTERVAL_MINUTES,
   );
   const pop3Options = validatePop3Options(input.pop3Options);
+  const auth = validateAuth(input.auth);
   return {
     name,
     email,
@@ -278,5 +308,6 @@ export function validateAccountSettings(input: unknown): AccountSettings {
     offlineFolders,
     checkIntervalMinutes,
     ...(pop3Options ? { pop3Options } : {}),
+    ...(auth ? { auth } : {}),
   };
 }

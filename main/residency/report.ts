@@ -41,6 +41,20 @@ export function accountResidency(store: MessageStore, account: Account): Account
   const folders = store.listFolderRecords(account.id);
   const quota = store.getSyncState(account.id, QUOTA_STATE_KEY);
   const totals = store.residencyTotals({ accountId: account.id });
+  // POP3 copies left on the server of messages deleted here have no row, but they live on the
+  // server only: they count there, in the inbox they came from.
+  const leftOnServer = store.popLeftOnServer(account.id);
+  const popInbox = folders.find((folder) => folder.kind === 'local' && folder.role === 'inbox');
+  if (leftOnServer.count > 0) {
+    totals.server.count += leftOnServer.count;
+    totals.server.bytes += leftOnServer.bytes;
+    if (popInbox) {
+      const inboxTotals = byFolder.get(popInbox.id) ?? emptyTotals();
+      inboxTotals.server.count += leftOnServer.count;
+      inboxTotals.server.bytes += leftOnServer.bytes;
+      byFolder.set(popInbox.id, inboxTotals);
+    }
+  }
   const confirmed = folders
     .map((folder) => folder.lastSyncAt)
     .filter((at): at is string => at !== null)

@@ -13,7 +13,7 @@ import { secretKey, type Cipher, type SecretStore } from '../accounts/secret-sto
 import { openFileSecretStore } from '../accounts/secrets';
 import { openMessageStore, type MessageStore } from '../store/message-store';
 import { createMailActions, type UserActions } from '../sync/actions';
-import { createEngine } from '../sync/create-engine';
+import { createEngine, type EngineOptions } from '../sync/create-engine';
 import type { AccountEngine, EngineContext } from '../sync/engine';
 import { testConnection } from './connection-test';
 import { createMessageHandlers } from './message-handlers';
@@ -47,6 +47,8 @@ export interface ServiceOptions {
   cipher?: Cipher;
   /** Start IDLE / interval checks for every account (the UI shells); the CLI syncs on demand. */
   watch?: boolean;
+  /** Passed to every engine (tests use its clock for the N-days policy). */
+  engineOptions?: EngineOptions;
 }
 
 export const APP_VERSION = '0.1.0';
@@ -140,7 +142,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
   });
 
   const startEngine = (account: Account): AccountEngine => {
-    const engine = createEngine(contextFor(account.id));
+    const engine = createEngine(contextFor(account.id), options.engineOptions);
     engines.set(account.id, engine);
     if (options.watch) engine.startWatching();
     return engine;

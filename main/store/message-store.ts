@@ -969,12 +969,11 @@ export class MessageStore {
     };
   }
 
-  private recordPopUidl(accountId: string, uidl: string, downloadedAt: string): void {
-    this.statement('INSERT OR IGNORE INTO pop_uidl_state (account_id, uidl, downloaded_at) VALUES (?, ?, ?)').run(
-      accountId,
-      uidl,
-      downloadedAt,
-    );
+  private recordPopUidl(accountId: string, uidl: string, downloadedAt: string, size: number | null = null): void {
+    this.statement(
+      `INSERT INTO pop_uidl_state (account_id, uidl, downloaded_at, size) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_id, uidl) DO UPDATE SET size = coalesce(excluded.size, size)`,
+    ).run(accountId, uidl, downloadedAt, size);
   }
 
   /**
@@ -1031,7 +1030,7 @@ export class MessageStore {
       commit(() => {
         this.insertRow(values, parsed.bodyText, parsed.envelope);
         if (popUidl !== null)
-          this.recordPopUidl(folder.accountId, popUidl, new Date(written.time * 1000).toISOString());
+          this.recordPopUidl(folder.accountId, popUidl, new Date(written.time * 1000).toISOString(), written.size);
         if (input.enqueue) this.insertAction(input.enqueue);
       });
     } catch (error) {
@@ -1084,7 +1083,7 @@ export class MessageStore {
         const commit = popUidl !== null ? this.index.commitDurably : this.index.transaction;
         commit(() => {
           if (popUidl !== null) {
-            this.recordPopUidl(row.account_id, popUidl, new Date(written.time * 1000).toISOString());
+            this.recordPopUidl(row.account_id, popUidl, new Date(written.time * 1000).toISOString(), written.size);
           }
           const assignments = ROW_COLUMNS.filter((column) => column !== 'id')
             .map((column) => `${column} = @${column}`)
@@ -1333,6 +1332,38 @@ export class MessageStore {
   }
 
   // ---------------------------------------------------------------- POP3 bookkeeping
+
+  /**
+   * What a UIDL listing (RFC 1939 §7) says about messages deleted here but left on the server:
+   * their sizes (for the residency view), and which of them are gone from the server now.
+   */
+  async notePopServerListing(
+    accountId: string,
+    listing: ReadonlyArray<{ uidl: string; size: number }>,
+    at: string = nowIso(),
+  ): Promise<void> {
+    const sizes = new Map(listing.map((entry) => [entry.uidl, entry.size]));
+    const leftOnServer = this.statement(
+      `SELECT uidl FROM pop_uidl_state s WHERE account_id = ? AND deleted_on_server_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.account_id = s.account_id AND m.pop_uidl = s.uidl)`,
+    ).all(accountId) as Array<{ uidl: string }>;
+    const vanished = leftOnServer.map((row) => row.uidl).filter((uidl) => !sizes.has(uidl));
+    this.index.transaction(() => {
+      const setSize = this.statement('UPDATE pop_uidl_state SET size = ? WHERE account_id = ? AND uidl = ?');
+      for (const [uidl, size] of sizes) setSize.run(size, accountId, uidl);
+    });
+    if (vanished.length > 0) await this.markPopDeletedOnServer(accountId, vanished, at);
+  }
+
+  /** Messages deleted here whose POP3 copy is still on the server: only there now (S14). */
+  popLeftOnServer(accountId: string): { count: number; bytes: number } {
+    const row = this.statement(
+      `SELECT count(*) AS count, coalesce(sum(size), 0) AS bytes FROM pop_uidl_state s
+       WHERE account_id = ? AND deleted_on_server_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.account_id = s.account_id AND m.pop_uidl = s.uidl)`,
+    ).get(accountId) as { count: number; bytes: number };
+    return { count: row.count, bytes: row.bytes };
+  }
 
   /** Every UIDL of the account ever downloaded (RFC 1939 §7), with its state. */
   popUidlState(accountId: string): PopUidlRecord[] {
@@ -1672,6 +1703,7 @@ export class MessageStore {
               entry.values.account_id,
               entry.values.pop_uidl,
               isoOrNull(entry.values.downloaded_at) ?? nowIso(),
+              entry.values.size,
             );
           }
           touch(entry.values.account_id, entry.values.folder_id);

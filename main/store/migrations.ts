@@ -109,6 +109,7 @@ CREATE TABLE pop_uidl_state (
   uidl TEXT NOT NULL,
   downloaded_at TEXT NOT NULL,
   deleted_on_server_at TEXT,
+  size INTEGER,                           -- LIST size (RFC 1939 §5) as last seen on the server
   PRIMARY KEY (account_id, uidl)
 ) WITHOUT ROWID;
 

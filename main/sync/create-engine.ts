@@ -7,12 +7,17 @@ import type { AccountEngine, EngineContext } from './engine';
 import { ImapAccountEngine } from './imap/imap-engine';
 import { createPop3Engine } from './pop3/pop3-engine';
 
-export function createEngine(context: EngineContext): AccountEngine {
+export interface EngineOptions {
+  /** The clock the leave-a-copy policy counts days with (S10); tests move it forward. */
+  now?: () => Date;
+}
+
+export function createEngine(context: EngineContext, options: EngineOptions = {}): AccountEngine {
   const mode = context.account().mode;
   switch (mode) {
     case 'imap':
       return new ImapAccountEngine(context);
     case 'pop3':
-      return createPop3Engine(context);
+      return createPop3Engine(context, options.now ? { now: options.now } : {});
   }
 }

@@ -306,6 +306,11 @@ async function updateResidency(
   }
   context.store.confirmOnServer(confirmed, now.toISOString());
   await context.store.markGoneFromServer(gone, now.toISOString());
+  await context.store.notePopServerListing(
+    context.account().id,
+    server.map((message) => ({ uidl: message.uidl, size: message.size })),
+    now.toISOString(),
+  );
 }
 
 /**

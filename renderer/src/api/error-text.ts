@@ -11,10 +11,16 @@ export interface ErrorText {
   detail: string | null;
 }
 
+/** "pop.example.org, port 995", or "the server" when the service did not say which. */
 function where(payload: ErrorPayload): string {
   const { host, port } = payload.details ?? {};
   if (host === undefined) return 'the server';
   return port === undefined ? host : `${host}, port ${port}`;
+}
+
+/** "The server at pop.example.org, port 995", or "The server". */
+function theServer(payload: ErrorPayload): string {
+  return payload.details?.host === undefined ? 'The server' : `The server at ${where(payload)}`;
 }
 
 const TEXTS: Record<ErrorCode, (payload: ErrorPayload) => Omit<ErrorText, 'detail'>> = {
@@ -36,15 +42,16 @@ const TEXTS: Record<ErrorCode, (payload: ErrorPayload) => Omit<ErrorText, 'detai
     advice: 'Check that this computer’s date and time are right; otherwise the provider must renew its certificate.',
   }),
   STARTTLS_UNAVAILABLE: (payload) => ({
-    title: `${where(payload)} did not offer to encrypt the connection (STARTTLS).`,
+    title: `${theServer(payload)} did not offer to encrypt the connection (STARTTLS).`,
     advice: 'Choose “TLS” with the secure port (993 for IMAP, 995 for POP3, 465 for SMTP), or check the port number.',
   }),
   PLAINTEXT_REFUSED: () => ({
     title: 'Whereabouts will not send your password unencrypted on this connection.',
-    advice: 'Choose TLS or STARTTLS. Only if your provider offers nothing else, allow an unencrypted login for this server.',
+    advice:
+      'Choose TLS or STARTTLS. Only if your provider offers nothing else, allow an unencrypted login for this server.',
   }),
   CONNECTION_REFUSED: (payload) => ({
-    title: `${where(payload)} refused the connection: nothing is accepting mail connections there.`,
+    title: `The connection to ${where(payload)} was refused: nothing is accepting mail connections there.`,
     advice: 'Check the server name and the port number.',
   }),
   HOST_NOT_FOUND: (payload) => ({
@@ -52,7 +59,7 @@ const TEXTS: Record<ErrorCode, (payload: ErrorPayload) => Omit<ErrorText, 'detai
     advice: 'Check the spelling of the server name, and that this computer is online.',
   }),
   TIMEOUT: (payload) => ({
-    title: `${where(payload)} did not answer in time.`,
+    title: `${theServer(payload)} did not answer in time.`,
     advice: 'The server or the network may be slow or down. Try again in a moment, and check the port number.',
   }),
   CONNECTION_LOST: () => ({
@@ -115,7 +122,7 @@ export function describeError(error: unknown): ErrorText {
   const payload = toErrorPayload(error);
   const code = isErrorCode(payload.code) ? payload.code : 'INTERNAL';
   const described = TEXTS[code](payload);
-  const title = described.title.charAt(0).toUpperCase() + described.title.slice(1);
+  const title = described.title;
   const serverText = payload.details?.serverText;
   let detail: string | null = null;
   if (code === 'AUTH_FAILED' && serverText) detail = `The server said: “${serverText}”`;

@@ -41,7 +41,12 @@ export function useQuery<T>(key: string | null, load: () => Promise<T>): QuerySt
         const data = await latestLoad.current();
         if (current) setState({ key, data, error: null });
       } catch (error) {
-        if (current) setState((previous) => ({ key, data: previous.key === key ? previous.data : null, error: toErrorPayload(error) }));
+        if (current)
+          setState((previous) => ({
+            key,
+            data: previous.key === key ? previous.data : null,
+            error: toErrorPayload(error),
+          }));
       } finally {
         if (current) setLoading(false);
       }

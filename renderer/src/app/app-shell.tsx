@@ -5,7 +5,14 @@
  * events: it never edits the service's data by hand.
  */
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { AccountView, ConnectivityState, FolderView, MessageDetail, MessageSummary, SyncProgress } from '../../../shared/model';
+import type {
+  AccountView,
+  ConnectivityState,
+  FolderView,
+  MessageDetail,
+  MessageSummary,
+  SyncProgress,
+} from '../../../shared/model';
 import { useMailApi } from '../api/service-context';
 import { useMailEvent } from '../api/use-mail-event';
 import { plural } from '../components/format';
@@ -64,7 +71,9 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   const listRef = useRef<MessageListHandle | null>(null);
   const searchRef = useRef<HTMLInputElement | null>(null);
 
-  useMailEvent('connectivity', ({ accountId, state }) => setConnectivity((previous) => ({ ...previous, [accountId]: state })));
+  useMailEvent('connectivity', ({ accountId, state }) =>
+    setConnectivity((previous) => ({ ...previous, [accountId]: state })),
+  );
   useMailEvent('accountsChanged', () => setConnectivity({}));
   useMailEvent('syncProgress', (item) => {
     setProgress((previous) => ({ ...previous, [item.accountId]: item }));
@@ -83,7 +92,10 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   });
 
   const accountById = useMemo(() => new Map(accounts.map((account) => [account.id, account])), [accounts]);
-  const stateOf = useCallback((account: AccountView) => connectivity[account.id] ?? account.connectivity, [connectivity]);
+  const stateOf = useCallback(
+    (account: AccountView) => connectivity[account.id] ?? account.connectivity,
+    [connectivity],
+  );
 
   useMailEvent('newMail', (payload) => {
     const account = accountById.get(payload.accountId);
@@ -111,9 +123,16 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
       listRef.current?.advanceAfterRemoval(messages.map((message) => message.id));
       try {
         await api.deleteMessages({ messageIds: messages.map((message) => message.id) });
-        toasts.show({ kind: 'success', title: messages.length === 1 ? 'Message deleted.' : `${plural(messages.length, 'message', 'messages')} deleted.` });
+        toasts.show({
+          kind: 'success',
+          title:
+            messages.length === 1 ? 'Message deleted.' : `${plural(messages.length, 'message', 'messages')} deleted.`,
+        });
       } catch (error) {
-        toasts.showError(messages.length === 1 ? 'The message was not deleted.' : 'The messages were not deleted.', error);
+        toasts.showError(
+          messages.length === 1 ? 'The message was not deleted.' : 'The messages were not deleted.',
+          error,
+        );
       }
     },
     async archive(messages) {
@@ -136,21 +155,30 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
       listRef.current?.advanceAfterRemoval(messages.map((message) => message.id));
       try {
         await api.moveMessages({ messageIds: messages.map((message) => message.id), folderId: folder.id });
-        toasts.show({ kind: 'success', title: `${plural(messages.length, 'message', 'messages')} moved to ${folder.name}.` });
+        toasts.show({
+          kind: 'success',
+          title: `${plural(messages.length, 'message', 'messages')} moved to ${folder.name}.`,
+        });
       } catch (error) {
         toasts.showError(`Could not move to ${folder.name}.`, error);
       }
     },
     async setRead(messages, read) {
       try {
-        await api.setFlags({ messageIds: messages.map((message) => message.id), [read ? 'add' : 'remove']: ['\\Seen'] });
+        await api.setFlags({
+          messageIds: messages.map((message) => message.id),
+          [read ? 'add' : 'remove']: ['\\Seen'],
+        });
       } catch (error) {
         toasts.showError('The messages could not be marked.', error);
       }
     },
     async setFlagged(messages, flagged) {
       try {
-        await api.setFlags({ messageIds: messages.map((message) => message.id), [flagged ? 'add' : 'remove']: ['\\Flagged'] });
+        await api.setFlags({
+          messageIds: messages.map((message) => message.id),
+          [flagged ? 'add' : 'remove']: ['\\Flagged'],
+        });
       } catch (error) {
         toasts.showError('The messages could not be flagged.', error);
       }
@@ -158,7 +186,10 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
     async download(messages) {
       try {
         await api.downloadMessages({ messageIds: messages.map((message) => message.id) });
-        toasts.show({ kind: 'info', title: `Downloading ${plural(messages.length, 'message', 'messages')} to this computer.` });
+        toasts.show({
+          kind: 'info',
+          title: `Downloading ${plural(messages.length, 'message', 'messages')} to this computer.`,
+        });
       } catch (error) {
         toasts.showError('The download did not start.', error);
       }
@@ -213,7 +244,8 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
     target = { kind: 'unified', inboxes };
   }
   const unifiedReady =
-    view.kind !== 'unified' || accounts.every((account) => folders.get(account.id).folders !== null || folders.get(account.id).error !== null);
+    view.kind !== 'unified' ||
+    accounts.every((account) => folders.get(account.id).folders !== null || folders.get(account.id).error !== null);
 
   let content;
   if (view.kind === 'outbox') {
@@ -249,7 +281,9 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
             ref={searchRef}
             target={target}
             connectivity={accountForList === undefined ? null : stateOf(accountForList)}
-            accountLabel={(accountId) => (view.kind === 'unified' && accounts.length > 1 ? (accountById.get(accountId)?.name ?? null) : null)}
+            accountLabel={(accountId) =>
+              view.kind === 'unified' && accounts.length > 1 ? (accountById.get(accountId)?.name ?? null) : null
+            }
             searchAccountId={view.kind === 'folder' ? view.accountId : null}
             listRef={listRef}
             onSelectionChange={setSelection}
@@ -296,19 +330,30 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
         onAddAccount={onAddAccount}
         onCompose={() => actions.compose()}
         onCheckMail={(account) =>
-          void api.syncAccount({ accountId: account.id }).catch((error: unknown) => toasts.showError(`Could not check “${account.name}”.`, error))
+          void api
+            .syncAccount({ accountId: account.id })
+            .catch((error: unknown) => toasts.showError(`Could not check “${account.name}”.`, error))
         }
       />
       {content}
       {wide && composer !== null && (
         <div className="composer-floating">
-          <Composer initial={composer} accounts={accounts} onClose={() => setComposer(null)} onSent={() => setComposer(null)} />
+          <Composer
+            initial={composer}
+            accounts={accounts}
+            onClose={() => setComposer(null)}
+            onSent={() => setComposer(null)}
+          />
         </div>
       )}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
       {source !== null && <RawSourceDialog message={source} onClose={() => setSource(null)} />}
       {switching !== null && (
-        <SwitchModeDialog account={switching} folders={folders.get(switching.id).folders ?? []} onClose={() => setSwitching(null)} />
+        <SwitchModeDialog
+          account={switching}
+          folders={folders.get(switching.id).folders ?? []}
+          onClose={() => setSwitching(null)}
+        />
       )}
     </div>
   );

@@ -13,7 +13,11 @@ import { AppShell } from './app-shell';
 import { ConnectionBanner } from './connection-banner';
 import { EmptyState } from './empty-state';
 
-function useAccounts(connected: boolean): { accounts: AccountView[] | null; error: ErrorPayload | null; reload(): void } {
+function useAccounts(connected: boolean): {
+  accounts: AccountView[] | null;
+  error: ErrorPayload | null;
+  reload(): void;
+} {
   const client = useMailClient();
   const [accounts, setAccounts] = useState<AccountView[] | null>(null);
   const [error, setError] = useState<ErrorPayload | null>(null);

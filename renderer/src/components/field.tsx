@@ -8,11 +8,7 @@ export interface FieldProps {
   label: string;
   hint?: ReactNode;
   error?: string | null;
-  children: (control: {
-    id: string;
-    'aria-invalid': boolean;
-    'aria-describedby': string | undefined;
-  }) => ReactNode;
+  children: (control: { id: string; 'aria-invalid': boolean; 'aria-describedby': string | undefined }) => ReactNode;
   className?: string;
 }
 

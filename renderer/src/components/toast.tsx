@@ -59,7 +59,8 @@ export function ToastProvider({ children }: { children: ReactNode }) {
               <ToastView key={toast.id} toast={toast} onDismiss={dismiss} />
             ))}
         </div>
-        <div role="alert" aria-live="assertive" className="toasts__region">
+        {/* Assertive, but not role="alert": an empty alert region would read as an alert to tools. */}
+        <div aria-live="assertive" className="toasts__region">
           {toasts
             .filter((toast) => toast.kind === 'error')
             .map((toast) => (
@@ -79,7 +80,7 @@ function ToastView({ toast, onDismiss }: { toast: Toast; onDismiss(id: number): 
   }, [toast, onDismiss]);
   const kind = toast.kind ?? 'info';
   return (
-    <div className={`toast toast--${kind}`}>
+    <div className={`toast toast--${kind}`} data-kind={kind}>
       <span className="toast__icon">
         <Icon name={kind === 'error' ? 'warning' : kind === 'success' ? 'check' : 'mailUnread'} />
       </span>

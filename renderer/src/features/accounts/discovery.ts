@@ -36,11 +36,13 @@ export interface DiscoveredSettings {
   reasons: string[];
 }
 
-export type DiscoveryOutcome = { kind: 'found'; settings: DiscoveredSettings } | { kind: 'unavailable'; reason: string };
+export type DiscoveryOutcome =
+  { kind: 'found'; settings: DiscoveredSettings } | { kind: 'unavailable'; reason: string };
 
 export async function discoverServerSettings(api: MailApi, email: string): Promise<DiscoveryOutcome> {
-  const method = (api as Partial<Record<'discoverSettings', (request: { email: string }) => Promise<DiscoveredSettings>>>)
-    .discoverSettings;
+  const method = (
+    api as Partial<Record<'discoverSettings', (request: { email: string }) => Promise<DiscoveredSettings>>>
+  ).discoverSettings;
   if (typeof method !== 'function') {
     return { kind: 'unavailable', reason: 'Automatic lookup of server settings is not available in this version.' };
   }

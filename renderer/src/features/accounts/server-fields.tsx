@@ -2,7 +2,14 @@
 import type { Security } from '../../../../shared/model';
 import { Field } from '../../components/field';
 import { formatFingerprint } from '../../components/format';
-import { DEFAULT_PORTS, SERVER_LABELS, withSecurity, type EndpointForm, type FieldErrors, type ServerRole } from './setup-form';
+import {
+  DEFAULT_PORTS,
+  SERVER_LABELS,
+  withSecurity,
+  type EndpointForm,
+  type FieldErrors,
+  type ServerRole,
+} from './setup-form';
 
 const SECURITY_LABELS: Record<Security, string> = {
   tls: 'TLS (encrypted from the start)',
@@ -37,7 +44,9 @@ export function ServerFields({
               inputMode="url"
               autoComplete="off"
               spellCheck={false}
-              placeholder={role === 'smtp' ? 'smtp.example.org' : role === 'pop3' ? 'pop.example.org' : 'imap.example.org'}
+              placeholder={
+                role === 'smtp' ? 'smtp.example.org' : role === 'pop3' ? 'pop.example.org' : 'imap.example.org'
+              }
               value={value.host}
               onChange={(event) => onChange({ ...value, host: event.target.value })}
             />
@@ -91,9 +100,14 @@ export function ServerFields({
       {value.pinnedFingerprint !== null && value.security !== 'none' && (
         <div className="pinned">
           <p>
-            Trusted certificate (SHA-256): <code className="fingerprint">{formatFingerprint(value.pinnedFingerprint)}</code>
+            Trusted certificate (SHA-256):{' '}
+            <code className="fingerprint">{formatFingerprint(value.pinnedFingerprint)}</code>
           </p>
-          <button type="button" className="button button--small" onClick={() => onChange({ ...value, pinnedFingerprint: null })}>
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() => onChange({ ...value, pinnedFingerprint: null })}
+          >
             Stop trusting this certificate
           </button>
         </div>

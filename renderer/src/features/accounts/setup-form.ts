@@ -49,7 +49,13 @@ export const DEFAULT_CHECK_INTERVAL_MINUTES = 10;
 const MAXIMUM_PORT = 65_535;
 
 export function emptyEndpoint(role: ServerRole): EndpointForm {
-  return { host: '', port: String(DEFAULT_PORTS[role].tls), security: 'tls', allowPlaintext: false, pinnedFingerprint: null };
+  return {
+    host: '',
+    port: String(DEFAULT_PORTS[role].tls),
+    security: 'tls',
+    allowPlaintext: false,
+    pinnedFingerprint: null,
+  };
 }
 
 export function emptyAccountForm(): AccountForm {
@@ -128,13 +134,16 @@ export function validateEmailAddress(email: string): string | null {
 export function validateEndpointForm(role: ServerRole, endpoint: EndpointForm, errors: FieldErrors): void {
   const label = SERVER_LABELS[role];
   const host = endpoint.host.trim();
-  if (host === '') errors[`${role}.host`] = `Enter the ${label} server name, e.g. ${role === 'smtp' ? 'smtp' : role === 'pop3' ? 'pop' : 'imap'}.example.org.`;
+  if (host === '')
+    errors[`${role}.host`] =
+      `Enter the ${label} server name, e.g. ${role === 'smtp' ? 'smtp' : role === 'pop3' ? 'pop' : 'imap'}.example.org.`;
   else if (/[\s/:@]/.test(host.replace(/^\[.*\]$/, '')) || !HOST.test(host)) {
     errors[`${role}.host`] = 'Give only the server name, without “https://”, “@” or a port, e.g. mail.example.org.';
   }
   const port = wholeNumber(endpoint.port);
   if (port === null || port < 1 || port > MAXIMUM_PORT) {
-    errors[`${role}.port`] = `The port is a number from 1 to ${MAXIMUM_PORT}; usually ${DEFAULT_PORTS[role][endpoint.security]}.`;
+    errors[`${role}.port`] =
+      `The port is a number from 1 to ${MAXIMUM_PORT}; usually ${DEFAULT_PORTS[role][endpoint.security]}.`;
   }
 }
 
@@ -203,8 +212,10 @@ export function settingsFromForm(form: AccountForm, previous: AccountSettings | 
 export const MODE_EXPLANATIONS: Record<ProtocolMode, { title: string; summary: string; detail: string }> = {
   imap: {
     title: 'Keep mail on the server (IMAP)',
-    summary: 'Every computer and phone sees the same messages, folders and flags; mail counts against the server’s quota.',
-    detail: 'Only headers are fetched at first; a message’s body when you open it, or ahead of time for folders you keep offline.',
+    summary:
+      'Every computer and phone sees the same messages, folders and flags; mail counts against the server’s quota.',
+    detail:
+      'Only headers are fetched at first; a message’s body when you open it, or ahead of time for folders you keep offline.',
   },
   pop3: {
     title: 'Download mail to this computer (POP3)',
@@ -224,7 +235,10 @@ export const LEAVE_ON_SERVER_LABELS: Record<LeaveOnServer['kind'], string> = {
 export function guessedHosts(email: string): Record<ServerRole, string> | null {
   const at = email.trim().lastIndexOf('@');
   if (at < 1) return null;
-  const domain = email.trim().slice(at + 1).toLowerCase();
+  const domain = email
+    .trim()
+    .slice(at + 1)
+    .toLowerCase();
   if (!domain.includes('.')) return null;
   return { imap: `imap.${domain}`, pop3: `pop.${domain}`, smtp: `smtp.${domain}` };
 }

@@ -55,7 +55,12 @@ export function parseRecipients(text: string): { addresses: Address[]; invalid: 
   const invalid: string[] = [];
   for (const token of tokens.map((item) => item.trim()).filter((item) => item !== '')) {
     const match = /^(.*?)\s*<([^<>]+)>$/.exec(token);
-    const name = match ? match[1].trim().replace(/^"(.*)"$/, '$1').replace(/\\(.)/g, '$1') : '';
+    const name = match
+      ? match[1]
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .replace(/\\(.)/g, '$1')
+      : '';
     const address = (match ? match[2] : token).trim();
     if (ADDRESS.test(address)) addresses.push({ name, address });
     else invalid.push(token);

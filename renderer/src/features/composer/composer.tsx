@@ -127,7 +127,12 @@ export function Composer({
             <button type="button" className="button" onClick={onClose}>
               Discard
             </button>
-            <button type="submit" className="button button--primary" disabled={sending} aria-keyshortcuts="Control+Enter">
+            <button
+              type="submit"
+              className="button button--primary"
+              disabled={sending}
+              aria-keyshortcuts="Control+Enter"
+            >
               <Icon name="sent" /> {sending ? 'Sending…' : 'Send'}
             </button>
           </div>
@@ -168,12 +173,24 @@ export function Composer({
             <>
               <Field label="Cc" error={errors.cc}>
                 {(control) => (
-                  <input {...control} className="input" type="text" value={draft.cc} onChange={(event) => update({ cc: event.target.value })} />
+                  <input
+                    {...control}
+                    className="input"
+                    type="text"
+                    value={draft.cc}
+                    onChange={(event) => update({ cc: event.target.value })}
+                  />
                 )}
               </Field>
               <Field label="Bcc" error={errors.bcc} hint="Bcc recipients are hidden from everyone else.">
                 {(control) => (
-                  <input {...control} className="input" type="text" value={draft.bcc} onChange={(event) => update({ bcc: event.target.value })} />
+                  <input
+                    {...control}
+                    className="input"
+                    type="text"
+                    value={draft.bcc}
+                    onChange={(event) => update({ bcc: event.target.value })}
+                  />
                 )}
               </Field>
             </>

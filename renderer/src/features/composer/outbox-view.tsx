@@ -8,13 +8,18 @@ import { formatRelative } from '../../components/format';
 import { Icon, type IconName } from '../../components/icons';
 
 export const OUTBOX_STATES: Record<OutboxState, { label: string; explanation: string; icon: IconName }> = {
-  queued: { label: 'Queued', explanation: 'Waiting to be sent; it goes as soon as the server can be reached.', icon: 'outbox' },
+  queued: {
+    label: 'Queued',
+    explanation: 'Waiting to be sent; it goes as soon as the server can be reached.',
+    icon: 'outbox',
+  },
   sending: { label: 'Sending', explanation: 'Being handed to the outgoing server now.', icon: 'upload' },
   sent: { label: 'Sent', explanation: 'The outgoing server accepted it.', icon: 'check' },
   failed: { label: 'Failed', explanation: 'The server refused it; it will not be retried.', icon: 'warning' },
   'delivery-unknown': {
     label: 'Delivery unknown',
-    explanation: 'The connection broke while sending: it may or may not have gone out. Check with the recipient before resending.',
+    explanation:
+      'The connection broke while sending: it may or may not have gone out. Check with the recipient before resending.',
     icon: 'warning',
   },
 };
@@ -23,7 +28,9 @@ export function OutboxView({ accountName }: { accountName(accountId: string): st
   const api = useMailApi();
   const outbox = useQuery('outbox', () => api.listOutbox({ accountId: null }));
   useMailEvent('outboxChanged', () => outbox.reload());
-  const items: OutboxItem[] = [...(outbox.data ?? [])].sort((left, right) => right.createdAt.localeCompare(left.createdAt));
+  const items: OutboxItem[] = [...(outbox.data ?? [])].sort((left, right) =>
+    right.createdAt.localeCompare(left.createdAt),
+  );
   return (
     <main className="pane pane--wide" aria-labelledby="outbox-title">
       <header className="page-header">

@@ -55,5 +55,9 @@ export function archiveFolder(folders: FolderView[]): FolderView | null {
 }
 
 export function inboxFolder(folders: FolderView[]): FolderView | null {
-  return folders.find((folder) => folder.role === 'inbox') ?? folders.find((folder) => folder.path.toUpperCase() === 'INBOX') ?? null;
+  return (
+    folders.find((folder) => folder.role === 'inbox') ??
+    folders.find((folder) => folder.path.toUpperCase() === 'INBOX') ??
+    null
+  );
 }

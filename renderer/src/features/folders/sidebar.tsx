@@ -115,14 +115,30 @@ export function Sidebar({
           <Logo size={24} />
           <span>Whereabouts</span>
         </div>
-        <button type="button" className="button button--primary button--compose" onClick={onCompose} aria-keyshortcuts="c">
+        <button
+          type="button"
+          className="button button--primary button--compose"
+          onClick={onCompose}
+          aria-keyshortcuts="c"
+        >
           <Icon name="compose" size={16} /> New message
         </button>
       </div>
       <div className="sidebar__scroll">
         <ul className="nav-list" aria-label="Views">
-          <NavItem icon="unified" label="All inboxes" count={unifiedUnread} current={view.kind === 'unified'} onSelect={() => onNavigate({ kind: 'unified' })} />
-          <NavItem icon="outbox" label="Outbox" current={view.kind === 'outbox'} onSelect={() => onNavigate({ kind: 'outbox' })} />
+          <NavItem
+            icon="unified"
+            label="All inboxes"
+            count={unifiedUnread}
+            current={view.kind === 'unified'}
+            onSelect={() => onNavigate({ kind: 'unified' })}
+          />
+          <NavItem
+            icon="outbox"
+            label="Outbox"
+            current={view.kind === 'outbox'}
+            onSelect={() => onNavigate({ kind: 'outbox' })}
+          />
           <NavItem
             icon="map"
             label="Where is my mail?"
@@ -181,7 +197,9 @@ export function Sidebar({
                   Folders could not be read: {describeError(entry.error).title}
                 </p>
               )}
-              {entry.folders === null && entry.error === null && <p className="account__loading muted">Loading folders…</p>}
+              {entry.folders === null && entry.error === null && (
+                <p className="account__loading muted">Loading folders…</p>
+              )}
               {server.length > 0 && (
                 <ul className="nav-list" aria-label={`${account.name}: folders on the server`}>
                   {server.map(({ folder, depth }) => (

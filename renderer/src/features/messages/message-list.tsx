@@ -189,7 +189,10 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const page = Math.max(1, Math.floor((scrollElement.current?.clientHeight ?? ROW_HEIGHT_PX * 10) / ROW_HEIGHT_PX) - 1);
+    const page = Math.max(
+      1,
+      Math.floor((scrollElement.current?.clientHeight ?? ROW_HEIGHT_PX * 10) / ROW_HEIGHT_PX) - 1,
+    );
     const cursorEntry = selection.cursor === null ? undefined : source.row(selection.cursor);
     const handled = (() => {
       switch (event.key) {

@@ -6,7 +6,14 @@
 import { forwardRef, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import type { MessagePage } from '../../../../shared/api';
 import { toErrorPayload } from '../../../../shared/errors';
-import type { ConnectivityState, FolderView, MessageSummary, Residency, SortDirection, SortKey } from '../../../../shared/model';
+import type {
+  ConnectivityState,
+  FolderView,
+  MessageSummary,
+  Residency,
+  SortDirection,
+  SortKey,
+} from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { useMailEvent } from '../../api/use-mail-event';
 import { useMailApi } from '../../api/service-context';
@@ -77,7 +84,12 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
   searchRef,
 ) {
   const api = useMailApi();
-  const [options, setOptions] = useState<ListOptions>({ sort: 'date', direction: 'desc', residency: null, threads: false });
+  const [options, setOptions] = useState<ListOptions>({
+    sort: 'date',
+    direction: 'desc',
+    residency: null,
+    threads: false,
+  });
   const [query, setQuery] = useState('');
   const [searchEverywhere, setSearchEverywhere] = useState(false);
   const settledQuery = useDebounced(query.trim(), SEARCH_DEBOUNCE_MS);
@@ -95,7 +107,9 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
     const listMessages = (request: Parameters<typeof api.listMessages>[0]) => api.listMessages(request);
     if (target.kind === 'unified') {
       return new MergedSource(
-        target.inboxes.map((folder) => folderFetcher(listMessages, folder.id, { ...options, sort: 'date', direction: 'desc' })),
+        target.inboxes.map((folder) =>
+          folderFetcher(listMessages, folder.id, { ...options, sort: 'date', direction: 'desc' }),
+        ),
       );
     }
     const fetch = folderFetcher(listMessages, target.folder.id, options);
@@ -247,7 +261,10 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
               <select
                 value={options.residency ?? 'all'}
                 onChange={(event) =>
-                  setOptions({ ...options, residency: event.target.value === 'all' ? null : (event.target.value as Residency) })
+                  setOptions({
+                    ...options,
+                    residency: event.target.value === 'all' ? null : (event.target.value as Residency),
+                  })
                 }
               >
                 {(Object.keys(RESIDENCY_FILTER_LABELS) as (Residency | 'all')[]).map((key) => (
@@ -278,8 +295,8 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
       </header>
       {connectivity === 'offline' && (
         <p className="list-banner list-banner--offline" role="status">
-          <Icon name="offline" size={16} /> Offline. What you do now is kept here and sent to the server when the connection
-          returns.
+          <Icon name="offline" size={16} /> Offline. What you do now is kept here and sent to the server when the
+          connection returns.
         </p>
       )}
       {error !== null && (

@@ -8,7 +8,8 @@ export function AttachmentsList({ attachments }: { attachments: AttachmentInfo[]
   return (
     <section className="attachments" aria-label="Attachments">
       <h3 className="attachments__title">
-        <Icon name="attachment" size={16} /> {attachments.length} {attachments.length === 1 ? 'attachment' : 'attachments'}
+        <Icon name="attachment" size={16} /> {attachments.length}{' '}
+        {attachments.length === 1 ? 'attachment' : 'attachments'}
       </h3>
       <ul className="attachments__list">
         {attachments.map((attachment) => (

@@ -35,7 +35,13 @@ export function LinksList({ links, onMailto }: { links: MailLink[]; onMailto(add
                   Write to {decodeURIComponent(link.href.slice('mailto:'.length).split('?')[0])}
                 </button>
               ) : (
-                <a className="link-item__target" href={link.href} target="_blank" rel="noopener noreferrer" title={link.href}>
+                <a
+                  className="link-item__target"
+                  href={link.href}
+                  target="_blank"
+                  rel="noopener noreferrer"
+                  title={link.href}
+                >
                   {link.href}
                 </a>
               )}

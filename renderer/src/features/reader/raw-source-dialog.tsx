@@ -18,7 +18,9 @@ function decode(base64: string): { text: string; bytes: number } {
 
 export function RawSourceDialog({ message, onClose }: { message: MessageSummary; onClose(): void }) {
   const api = useMailApi();
-  const raw = useQuery(`raw:${message.id}`, async () => decode((await api.getRawMessage({ messageId: message.id })).base64));
+  const raw = useQuery(`raw:${message.id}`, async () =>
+    decode((await api.getRawMessage({ messageId: message.id })).base64),
+  );
   return (
     <Modal title={`Source of “${message.subject || '(no subject)'}”`} onClose={onClose} size="large">
       {raw.loading && raw.data === null && <p className="muted">Loading the message as stored…</p>}

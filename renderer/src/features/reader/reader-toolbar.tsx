@@ -49,7 +49,13 @@ export function ReaderToolbar({
   const targets = actions.moveTargets(message.accountId).filter((folder) => folder.id !== message.folderId);
   return (
     <div className="reader-toolbar" role="toolbar" aria-label="Message actions">
-      <ToolButton icon="reply" label="Reply" shortcut="R" disabled={detail === null} onClick={() => detail && actions.reply(detail, false)} />
+      <ToolButton
+        icon="reply"
+        label="Reply"
+        shortcut="R"
+        disabled={detail === null}
+        onClick={() => detail && actions.reply(detail, false)}
+      />
       <ToolButton
         icon="replyAll"
         label="Reply all"
@@ -57,7 +63,13 @@ export function ReaderToolbar({
         disabled={detail === null}
         onClick={() => detail && actions.reply(detail, true)}
       />
-      <ToolButton icon="forward" label="Forward" shortcut="F" disabled={detail === null} onClick={() => detail && actions.forward(detail)} />
+      <ToolButton
+        icon="forward"
+        label="Forward"
+        shortcut="F"
+        disabled={detail === null}
+        onClick={() => detail && actions.forward(detail)}
+      />
       <span className="reader-toolbar__gap" />
       <ToolButton icon="archive" label="Archive" shortcut="E" onClick={() => actions.archive([message])} />
       <ToolButton icon="trash" label="Delete" shortcut="#" danger onClick={() => actions.remove([message])} />

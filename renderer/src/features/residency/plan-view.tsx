@@ -63,7 +63,11 @@ function PlanGroup({
 
 export function PlanView({ plan }: { plan: ChangePlan }) {
   const nothing =
-    plan.totals.download.count + plan.totals.upload.count + plan.totals.deleteOnServer.count + plan.totals.unreachable.count === 0;
+    plan.totals.download.count +
+      plan.totals.upload.count +
+      plan.totals.deleteOnServer.count +
+      plan.totals.unreachable.count ===
+    0;
   return (
     <div className="plan" aria-live="polite">
       {nothing ? (
@@ -104,7 +108,8 @@ export function PlanView({ plan }: { plan: ChangePlan }) {
       )}
       {plan.skippedDuplicates > 0 && (
         <p className="muted">
-          {plural(plan.skippedDuplicates, 'message is', 'messages are')} already in both places and will not be copied again.
+          {plural(plan.skippedDuplicates, 'message is', 'messages are')} already in both places and will not be copied
+          again.
         </p>
       )}
       <ResidencySummary totals={plan.after} label="Where your mail will be afterwards" />

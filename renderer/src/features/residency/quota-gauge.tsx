@@ -28,8 +28,8 @@ export function QuotaGauge({ quota }: { quota: { usage: number; limit: number; w
       />
       {warning && (
         <p className="quota__warning" role="status">
-          <Icon name="warning" size={16} /> The server mailbox is almost full. When it is full, new mail is refused. Delete
-          mail, or download it to this computer.
+          <Icon name="warning" size={16} /> The server mailbox is almost full. When it is full, new mail is refused.
+          Delete mail, or download it to this computer.
         </p>
       )}
     </div>

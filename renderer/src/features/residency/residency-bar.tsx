@@ -68,9 +68,18 @@ export function ResidencyBar({ totals }: { totals: ResidencyTotals }) {
         <span className="residency-bar__empty" />
       ) : (
         <>
-          <span className="residency-bar__segment residency-bar__segment--server" style={{ flexGrow: share(totals.server.count) }} />
-          <span className="residency-bar__segment residency-bar__segment--both" style={{ flexGrow: share(totals.both.count) }} />
-          <span className="residency-bar__segment residency-bar__segment--local" style={{ flexGrow: share(totals.local.count) }} />
+          <span
+            className="residency-bar__segment residency-bar__segment--server"
+            style={{ flexGrow: share(totals.server.count) }}
+          />
+          <span
+            className="residency-bar__segment residency-bar__segment--both"
+            style={{ flexGrow: share(totals.both.count) }}
+          />
+          <span
+            className="residency-bar__segment residency-bar__segment--local"
+            style={{ flexGrow: share(totals.local.count) }}
+          />
         </>
       )}
     </div>

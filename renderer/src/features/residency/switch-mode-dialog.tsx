@@ -14,7 +14,12 @@ import { formatBytes, formatCount } from '../../components/format';
 import { Icon } from '../../components/icons';
 import { ProgressBar } from '../../components/progress';
 import { LeaveOnServerField } from '../accounts/leave-on-server-field';
-import { MODE_EXPLANATIONS, type FieldErrors, type LeaveOnServerForm, MAXIMUM_LEAVE_DAYS } from '../accounts/setup-form';
+import {
+  MODE_EXPLANATIONS,
+  type FieldErrors,
+  type LeaveOnServerForm,
+  MAXIMUM_LEAVE_DAYS,
+} from '../accounts/setup-form';
 import { PlanView } from './plan-view';
 
 type Stage =
@@ -94,7 +99,12 @@ export function SwitchModeDialog({
         </button>
       )}
       {(stage.kind === 'choose' || stage.kind === 'planning' || (stage.kind === 'failed' && stage.plan === null)) && (
-        <button type="button" className="button button--primary" onClick={() => void preview()} disabled={busy || missingEndpoint}>
+        <button
+          type="button"
+          className="button button--primary"
+          onClick={() => void preview()}
+          disabled={busy || missingEndpoint}
+        >
           {stage.kind === 'planning' ? 'Working out what would move…' : 'Show what would change'}
         </button>
       )}
@@ -117,15 +127,21 @@ export function SwitchModeDialog({
   );
 
   return (
-    <Modal title={`Switch “${account.name}” to ${targetName}`} onClose={() => !busy && onClose()} footer={footer} size="large">
+    <Modal
+      title={`Switch “${account.name}” to ${targetName}`}
+      onClose={() => !busy && onClose()}
+      footer={footer}
+      size="large"
+    >
       <p className="lead">{MODE_EXPLANATIONS[target].summary}</p>
       <p className="callout callout--info">
-        <Icon name="check" /> Switching never deletes a message, here or on the server, and you can switch back at any time.
+        <Icon name="check" /> Switching never deletes a message, here or on the server, and you can switch back at any
+        time.
       </p>
       {missingEndpoint && (
         <p className="callout callout--warning" role="alert">
-          <Icon name="warning" /> This account has no {targetName} server yet. Add it under Servers in the account’s settings
-          first.
+          <Icon name="warning" /> This account has no {targetName} server yet. Add it under Servers in the account’s
+          settings first.
         </p>
       )}
       {(stage.kind === 'choose' || stage.kind === 'planning') && !missingEndpoint && (
@@ -135,9 +151,7 @@ export function SwitchModeDialog({
               <LeaveOnServerField value={leave} onChange={setLeave} errors={errors} />
               <label className="checkbox">
                 <input type="checkbox" checked={allFolders} onChange={(event) => setAllFolders(event.target.checked)} />
-                <span>
-                  Also download every other server folder now (POP3 will only reach the inbox afterwards).
-                </span>
+                <span>Also download every other server folder now (POP3 will only reach the inbox afterwards).</span>
               </label>
             </>
           ) : (
@@ -164,7 +178,8 @@ export function SwitchModeDialog({
       {stage.kind === 'switching' && (
         <div className="switch-progress" aria-live="polite">
           <p>
-            Switching… {stage.progress !== null && stage.progress.total > 0 && (
+            Switching…{' '}
+            {stage.progress !== null && stage.progress.total > 0 && (
               <>
                 {formatCount(stage.progress.done)} of {formatCount(stage.progress.total)} messages
                 {stage.progress.bytes > 0 && ` (${formatBytes(stage.progress.bytes)})`}
@@ -190,7 +205,9 @@ export function SwitchModeDialog({
               {describeError(stage.error).title}
             </p>
             {describeError(stage.error).advice && <p>{describeError(stage.error).advice}</p>}
-            {stage.plan !== null && <p>Nothing was deleted. You can try again; what was already done is not repeated.</p>}
+            {stage.plan !== null && (
+              <p>Nothing was deleted. You can try again; what was already done is not repeated.</p>
+            )}
           </div>
         </div>
       )}

@@ -40,7 +40,10 @@ export function WhereIsMyMail({
         </div>
         <label className="select-chip select-chip--large">
           <span className="visually-hidden">Show</span>
-          <select value={accountId ?? ''} onChange={(event) => onChooseAccount(event.target.value === '' ? null : event.target.value)}>
+          <select
+            value={accountId ?? ''}
+            onChange={(event) => onChooseAccount(event.target.value === '' ? null : event.target.value)}
+          >
             <option value="">All accounts</option>
             {accounts.map((account) => (
               <option key={account.id} value={account.id}>
@@ -104,8 +107,8 @@ function AccountSection({
             {account?.name ?? residency.accountId} <span className="mode-badge">{mode}</span>
           </h2>
           <p className="muted">
-            Server copies last confirmed {formatRelative(residency.confirmedAt)} · {formatBytes(residency.diskBytes)} on this
-            computer
+            Server copies last confirmed {formatRelative(residency.confirmedAt)} · {formatBytes(residency.diskBytes)} on
+            this computer
           </p>
         </div>
         {account !== null && (

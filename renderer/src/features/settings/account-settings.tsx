@@ -62,7 +62,11 @@ export function AccountSettingsView({
     setFailure(null);
     try {
       const settings = { ...settingsFromForm(form, account), offlineFolders: offline };
-      await api.updateAccount({ accountId: account.id, settings, password: form.password === '' ? null : form.password });
+      await api.updateAccount({
+        accountId: account.id,
+        settings,
+        password: form.password === '' ? null : form.password,
+      });
       setForm((previous) => ({ ...previous, password: '' }));
       toasts.show({ kind: 'success', title: 'Settings saved.' });
     } catch (error) {
@@ -82,7 +86,10 @@ export function AccountSettingsView({
     }
     try {
       setLeavePreview(
-        await api.planChange({ accountId: account.id, change: { kind: 'leave-on-server', leaveOnServer: settings.leaveOnServer } }),
+        await api.planChange({
+          accountId: account.id,
+          change: { kind: 'leave-on-server', leaveOnServer: settings.leaveOnServer },
+        }),
       );
     } catch (error) {
       toasts.showError('The effect of this setting could not be worked out.', error);
@@ -142,7 +149,11 @@ export function AccountSettingsView({
           <p className="field__hint">You will see exactly what would move before anything changes.</p>
           {form.mode === 'pop3' && (
             <>
-              <LeaveOnServerField value={form.leaveOnServer} onChange={(leaveOnServer) => update({ leaveOnServer })} errors={errors} />
+              <LeaveOnServerField
+                value={form.leaveOnServer}
+                onChange={(leaveOnServer) => update({ leaveOnServer })}
+                errors={errors}
+              />
               <button type="button" className="button button--small" onClick={() => void previewLeave()}>
                 What would this change?
               </button>
@@ -165,12 +176,23 @@ export function AccountSettingsView({
           <div className="form-grid">
             <Field label="Account name">
               {(control) => (
-                <input {...control} className="input" value={form.name} onChange={(event) => update({ name: event.target.value })} />
+                <input
+                  {...control}
+                  className="input"
+                  value={form.name}
+                  onChange={(event) => update({ name: event.target.value })}
+                />
               )}
             </Field>
             <Field label="Email address" error={errors.email}>
               {(control) => (
-                <input {...control} className="input" type="email" value={form.email} onChange={(event) => update({ email: event.target.value })} />
+                <input
+                  {...control}
+                  className="input"
+                  type="email"
+                  value={form.email}
+                  onChange={(event) => update({ email: event.target.value })}
+                />
               )}
             </Field>
             <Field label="User name" error={errors.username}>
@@ -215,7 +237,13 @@ export function AccountSettingsView({
               onChange={(value) => update({ [other]: value })}
               errors={errors}
             />
-            <ServerFields role="smtp" legend="Outgoing mail (SMTP)" value={form.smtp} onChange={(smtp) => update({ smtp })} errors={errors} />
+            <ServerFields
+              role="smtp"
+              legend="Outgoing mail (SMTP)"
+              value={form.smtp}
+              onChange={(smtp) => update({ smtp })}
+              errors={errors}
+            />
           </div>
         </section>
 
@@ -240,7 +268,9 @@ export function AccountSettingsView({
           {form.mode === 'imap' && serverFolders.length > 0 && (
             <fieldset className="choice-list">
               <legend>Keep these folders available offline</legend>
-              <p className="field__hint">Their messages are downloaded whole, so you can read them without a connection.</p>
+              <p className="field__hint">
+                Their messages are downloaded whole, so you can read them without a connection.
+              </p>
               {serverFolders.map((folder) => (
                 <label key={folder.id} className="checkbox">
                   <input

@@ -17,7 +17,13 @@ const PHASE_TEXT: Record<SyncProgress['phase'], string> = {
   done: 'Up to date',
 };
 
-export function SyncStatus({ progress, accounts }: { progress: Record<string, SyncProgress>; accounts: AccountView[] }) {
+export function SyncStatus({
+  progress,
+  accounts,
+}: {
+  progress: Record<string, SyncProgress>;
+  accounts: AccountView[];
+}) {
   const busy = Object.values(progress).filter((item) => item.phase !== 'done');
   if (busy.length === 0) return null;
   return (
@@ -25,7 +31,11 @@ export function SyncStatus({ progress, accounts }: { progress: Record<string, Sy
       {busy.map((item) => {
         const account = accounts.find((candidate) => candidate.id === item.accountId);
         const figures =
-          item.total > 0 ? `${formatCount(item.done)} of ${formatCount(item.total)}` : item.done > 0 ? formatCount(item.done) : '';
+          item.total > 0
+            ? `${formatCount(item.done)} of ${formatCount(item.total)}`
+            : item.done > 0
+              ? formatCount(item.done)
+              : '';
         return (
           <div key={item.accountId} className="sync-status__item">
             <p className="sync-status__text">
@@ -34,7 +44,11 @@ export function SyncStatus({ progress, accounts }: { progress: Record<string, Sy
               {figures && ` · ${figures}`}
               {item.bytes > 0 && ` · ${formatBytes(item.bytes)}`}
             </p>
-            <ProgressBar value={item.done} maximum={item.total} label={`${account?.name ?? 'Account'}: ${PHASE_TEXT[item.phase]}`} />
+            <ProgressBar
+              value={item.done}
+              maximum={item.total}
+              label={`${account?.name ?? 'Account'}: ${PHASE_TEXT[item.phase]}`}
+            />
           </div>
         );
       })}

@@ -21,7 +21,11 @@ export function applyStoredTheme(): void {
 }
 
 const NEXT: Record<ThemeChoice, ThemeChoice> = { system: 'light', light: 'dark', dark: 'system' };
-const LABEL: Record<ThemeChoice, string> = { system: 'Theme: as the system', light: 'Theme: light', dark: 'Theme: dark' };
+const LABEL: Record<ThemeChoice, string> = {
+  system: 'Theme: as the system',
+  light: 'Theme: light',
+  dark: 'Theme: dark',
+};
 
 export function ThemeToggle() {
   const [theme, setTheme] = useState<ThemeChoice>(readTheme);
