@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestUser } from './mailserver/test-users';
+import { createTestUser, putMessages } from './mailserver/test-users';
 import { startBrowserApp, type BrowserApp } from './support/browser-app';
 import { launchChromium } from './support/chromium';
-import { openAppPage, screenshot, VISIBLE_TIMEOUT_MS } from './support/ui';
+import { openAppPage, screenshot, unexpectedConsoleErrors, VISIBLE_TIMEOUT_MS } from './support/ui';
 
 /** A connection test may take a TLS handshake and a login on each server. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -164,9 +164,17 @@ describe('account setup', () => {
     await close();
   });
 
-  it('logs in to the test Dovecot and Postfix, then adds the account to the sidebar', async () => {
+  it('logs in to the test Dovecot and Postfix, adds the account, then lists, opens and marks its mail read', async () => {
     const info = inject('mailServer');
     const user = await createTestUser(info);
+    const raws = [0, 1, 2].map((index) =>
+      Buffer.from(
+        `From: Ada <ada@example.org>\r\nTo: ${user.email}\r\nSubject: Message ${index}\r\n` +
+          `Date: Mon, 1 Jan 2024 10:0${index}:00 +0000\r\nMessage-ID: <m${index}.${user.username}@example.org>\r\n` +
+          `Content-Type: text/html; charset=utf-8\r\n\r\n<p>Hello <b>number ${index}</b></p>\r\n`,
+      ),
+    );
+    await putMessages(info, user, raws);
     const { page, consoleErrors, close } = await openAppPage(browser, app.url);
     await startSetup(page);
     await page.getByLabel('Account name').fill('Test mailbox');
@@ -182,7 +190,20 @@ describe('account setup', () => {
     const sidebar = page.getByRole('navigation', { name: 'Accounts and folders' });
     await sidebar.getByRole('heading', { name: 'Test mailbox' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     expect(await sidebar.getByText('IMAP', { exact: true }).isVisible()).toBe(true);
-    expect(consoleErrors).toEqual([]);
+
+    // The real service lists the server's mail; opening a message shows it and marks it read.
+    const inbox = sidebar.getByRole('button', { name: /^Inbox/ });
+    await inbox.waitFor({ timeout: CONNECT_TIMEOUT_MS });
+    await expect.poll(() => inbox.textContent(), { timeout: CONNECT_TIMEOUT_MS }).toBe('Inbox3 unread');
+    await inbox.click();
+    await page.getByText('3 messages').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+    await page.locator('[role="listbox"] [role="option"]', { hasText: 'Message 2' }).click();
+    await page.getByRole('heading', { name: 'Message 2', level: 1 }).waitFor({ timeout: CONNECT_TIMEOUT_MS });
+    const frame = page.frameLocator('iframe.mail-frame');
+    await frame.getByText('number 2').waitFor({ timeout: CONNECT_TIMEOUT_MS });
+    await expect.poll(() => inbox.textContent(), { timeout: CONNECT_TIMEOUT_MS }).toBe('Inbox2 unread');
+    await screenshot(page, 'real-service-inbox');
+    expect(unexpectedConsoleErrors(consoleErrors)).toEqual([]);
     await close();
   });
 });

@@ -8,7 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../main/web/web-host';
 import { launchChromium } from './support/chromium';
 import { createScriptedService, serveScripted, type ScriptedService } from './support/scripted-service';
-import { foreignRequests, openAppPage, screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+import {
+  foreignRequests,
+  openAppPage,
+  screenshot,
+  unexpectedConsoleErrors,
+  VISIBLE_TIMEOUT_MS,
+  type OpenedPage,
+} from './support/ui';
 
 let browser: Browser;
 let service: ScriptedService;

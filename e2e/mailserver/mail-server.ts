@@ -6,11 +6,12 @@
  * By hand:  npx tsx e2e/mailserver/mail-server.ts start      (prints the MailServerInfo JSON, leaves it running)
  *           npx tsx e2e/mailserver/mail-server.ts stop DIR   (DIR = the printed dataDir)
  */
+import { X509Certificate } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, chmod, chown, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestCertificates, type TestCertificates } from './certificates.js';
+import { createTestCertificates, type CertificateFiles, type TestCertificates } from './certificates.js';
 import {
   descendantsOf,
   executableOf,
@@ -26,6 +27,7 @@ import {
   LOOPBACK_HOSTS,
   TLS_HOSTS,
   renderDovecotConfig,
+  renderDovecotOAuth2Settings,
   renderPostfixMainConfig,
   renderPostfixMasterConfig,
   type ServerLayout,
@@ -62,6 +64,30 @@ interface ServerState {
 export interface StartOptions {
   /** Let the daemons outlive this process (for the command line); default false. */
   detached?: boolean;
+  /**
+   * A second, separate instance whose users log in only with OAuth 2.0 bearer tokens (main/oauth's
+   * tests): Dovecot's oauth2 passdb asks `introspectionUrl` (RFC 7662) about each token, and its own
+   * Postfix authenticates submission through it. It presents the certificates of `certificatesFrom`,
+   * so the test CA the workers already trust covers it too.
+   */
+  oauth2?: { introspectionUrl: string; certificatesFrom: MailServerInfo };
+}
+
+/** The certificates another instance made (certificates.ts names them), for a second instance to present. */
+async function existingCertificates(from: MailServerInfo): Promise<TestCertificates> {
+  const directory = path.dirname(from.caPath);
+  const files = async (name: string): Promise<CertificateFiles> => {
+    const certificate = path.join(directory, `${name}.pem`);
+    const fingerprint = new X509Certificate(await readFile(certificate)).fingerprint256.replaceAll(':', '').toLowerCase();
+    return { certificate, key: path.join(directory, `${name}.key`), fingerprint };
+  };
+  return {
+    caCertificate: from.caPath,
+    main: await files('main'),
+    selfSigned: await files('self-signed'),
+    expired: await files('expired'),
+    wrongHost: await files('wrong-host'),
+  };
 }
 
 async function ensureMailUser(): Promise<{ name: string; uid: number; gid: number }> {
@@ -231,12 +257,14 @@ export async function startMailServer(options: StartOptions = {}): Promise<Runni
     ).join('\n');
   try {
     const [certificates, ports] = await Promise.all([
-      createTestCertificates(path.join(dataDir, 'tls'), {
-        main: LOOPBACK_HOSTS.main,
-        selfSigned: LOOPBACK_HOSTS.selfSigned,
-        expired: LOOPBACK_HOSTS.expired,
-        wrongHost: LOOPBACK_HOSTS.wrongHost,
-      }),
+      options.oauth2
+        ? existingCertificates(options.oauth2.certificatesFrom)
+        : createTestCertificates(path.join(dataDir, 'tls'), {
+            main: LOOPBACK_HOSTS.main,
+            selfSigned: LOOPBACK_HOSTS.selfSigned,
+            expired: LOOPBACK_HOSTS.expired,
+            wrongHost: LOOPBACK_HOSTS.wrongHost,
+          }),
       choosePorts(),
     ]);
     const info = describeInfo(layout, ports, certificates);
@@ -249,7 +277,12 @@ export async function startMailServer(options: StartOptions = {}): Promise<Runni
     await mkdir(layout.usersDir, { mode: 0o750 });
     await chown(layout.usersDir, 0, await systemGroupId('dovecot'));
     await chown(layout.postfixDataDir, await systemUserId('postfix'), 0);
-    await writeOldFile(info.dovecotConfig, renderDovecotConfig(layout, ports, certificates));
+    let oauth2Variant: { settingsPath: string } | undefined;
+    if (options.oauth2) {
+      oauth2Variant = { settingsPath: path.join(dataDir, 'dovecot-oauth2.conf.ext') };
+      await writeOldFile(oauth2Variant.settingsPath, renderDovecotOAuth2Settings(options.oauth2.introspectionUrl));
+    }
+    await writeOldFile(info.dovecotConfig, renderDovecotConfig(layout, ports, certificates, oauth2Variant));
     await writeOldFile(path.join(layout.postfixConfigDir, 'main.cf'), renderPostfixMainConfig(layout, certificates));
     await writeOldFile(path.join(layout.postfixConfigDir, 'master.cf'), renderPostfixMasterConfig(ports, certificates));
 

@@ -77,7 +77,55 @@ function certificateFor(role: Exclude<LoopbackRole, 'noTls'>, certificates: Test
   return certificates[role];
 }
 
-export function renderDovecotConfig(layout: ServerLayout, ports: ServerPorts, certificates: TestCertificates): string {
+/**
+ * What sets an OAuth instance (main/oauth's tests) apart from the main one: its users log in only with
+ * OAuth 2.0 bearer tokens, which Dovecot checks at the test authorization server (RFC 7662 introspection).
+ */
+export interface DovecotOAuth2Variant {
+  /** The oauth2 passdb's settings file, rendered by renderDovecotOAuth2Settings. */
+  settingsPath: string;
+}
+
+/**
+ * Dovecot 2.3's oauth2 passdb settings (doc.dovecot.org, "Open Authentication v2.0 database"):
+ * `introspection_mode = post` sends "token=…" to the introspection endpoint (RFC 7662 §2.1, which
+ * also wants the resource server to authenticate: the credentials go in the URL's user-info part);
+ * the login is accepted when the answer's `active` is true and its `username` is the user logging in.
+ */
+export function renderDovecotOAuth2Settings(introspectionUrl: string): string {
+  return `# Bearer tokens are checked at the test authorization server (e2e/mailserver/oauth2-authorization-server.ts).
+introspection_mode = post
+introspection_url = ${introspectionUrl}
+# Without a tokeninfo_url every token is introspected; said explicitly because active_attribute needs it.
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
+`;
+}
+
+function renderPassdb(layout: ServerLayout, oauth2: DovecotOAuth2Variant | undefined): string {
+  if (oauth2) {
+    // Only tokens: a password is no way in here (so a test cannot pass by accident with one).
+    return `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${oauth2.settingsPath}
+}`;
+  }
+  return `passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n ${layout.usersDir}/%n
+}`;
+}
+
+export function renderDovecotConfig(
+  layout: ServerLayout,
+  ports: ServerPorts,
+  certificates: TestCertificates,
+  oauth2?: DovecotOAuth2Variant,
+): string {
   const specialUse: Record<(typeof SPECIAL_USE_FOLDERS)[number], string> = {
     Drafts: '\\Drafts',
     Sent: '\\Sent',
@@ -109,7 +157,7 @@ ssl_min_protocol = TLSv1.2
 
 # RFC 3501 section 6.2.3 / RFC 2595: no LOGIN or AUTH PLAIN before STARTTLS on the main listeners.
 disable_plaintext_auth = yes
-auth_mechanisms = plain login
+auth_mechanisms = plain login${oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_verbose = yes
 # Tests try wrong passwords on purpose; Dovecot would answer after 2 s and penalise the next login.
 auth_failure_delay = 0
@@ -126,10 +174,7 @@ mail_save_crlf = yes
 # username_format=%n: "alice" and "alice@localhost" (how LMTP and SASL name her) are the same user.
 # One file per user: Dovecot re-reads a changed passwd-file at most once a second, so a user appended
 # to a shared file right after another lookup would be unknown for up to a second; a new file is read at once.
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%n ${layout.usersDir}/%n
-}
+${renderPassdb(layout, oauth2)}
 userdb {
   driver = passwd-file
   args = username_format=%n ${layout.usersDir}/%n

@@ -7,6 +7,7 @@
 import type { MailEvent, MailEvents } from '../../shared/api';
 import type { ErrorPayload } from '../../shared/errors';
 import type { Account, ConnectivityState } from '../../shared/model';
+import type { CredentialSource } from '../oauth/credentials';
 import type { MessageStore } from '../store/message-store';
 
 export interface EngineContext {
@@ -14,6 +15,12 @@ export interface EngineContext {
   account(): Account;
   /** The account's password, read from the secret store when a connection is made. */
   password(): Promise<string>;
+  /**
+   * What to log in with: the password, or an OAuth access token (main/oauth/credentials.ts). Engines
+   * connect through `withCredentials(credentialSourceOf(context), …)`, which falls back to `password()`
+   * when this is absent and renews a refused token once.
+   */
+  credentials?: CredentialSource;
   store: MessageStore;
   /** Pushes an event to every connected renderer (progress, new mail…). */
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;

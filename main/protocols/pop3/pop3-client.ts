@@ -29,7 +29,14 @@ import {
   type ResponseExpectation,
   type StatusLine,
 } from './response-reader';
-import { apopDigest, greetingTimestamp, plainMechanism, type SaslMechanism } from './sasl';
+import {
+  apopDigest,
+  greetingTimestamp,
+  oauthBearerMechanism,
+  plainMechanism,
+  xoauth2Mechanism,
+  type SaslMechanism,
+} from './sasl';
 
 export type { SaslMechanism } from './sasl';
 
@@ -74,6 +81,11 @@ export interface Pop3ConnectOptions {
   username: string;
   /** Not needed when `saslMechanism` supplies its own credentials (XOAUTH2). */
   password?: string;
+  /**
+   * An OAuth 2.0 bearer token instead of a password: SASL OAUTHBEARER (RFC 7628) when the server
+   * lists it, else XOAUTH2 (what Gmail, Outlook, Yahoo and AOL offer over POP3).
+   */
+  accessToken?: string;
   authentication?: Pop3Authentication;
   /** Overrides `authentication`: log in with this SASL mechanism. */
   saslMechanism?: SaslMechanism;
@@ -144,6 +156,7 @@ export class Pop3Client implements Pop3Mailbox {
   static async connect(options: Pop3ConnectOptions): Promise<Pop3Client> {
     assertSingleLine(options.username, 'user name');
     if (options.password !== undefined) assertSingleLine(options.password, 'password');
+    if (options.accessToken !== undefined) assertSingleLine(options.accessToken, 'access token');
     if (options.security === 'none' && options.allowPlaintext !== true) {
       throw new MailError(
         'PLAINTEXT_REFUSED',
@@ -497,9 +510,10 @@ export class Pop3Client implements Pop3Mailbox {
     if (code === 'IN-USE' || code === 'LOGIN-DELAY' || code === 'SYS/TEMP' || code === 'SYS/PERM') {
       return this.serverError(status, 'the login');
     }
+    const credential = this.options.accessToken === undefined ? 'user name or password' : 'sign-in token';
     return new MailError(
       'AUTH_FAILED',
-      `${this.options.host} did not accept the user name or password for ${this.options.username}. ` +
+      `${this.options.host} did not accept the ${credential} for ${this.options.username}. ` +
         `The server said: ${status.text || 'no reason given'}`,
       { ...this.target, serverText: status.text },
     );
@@ -515,6 +529,7 @@ export class Pop3Client implements Pop3Mailbox {
   private async authenticate(): Promise<void> {
     const { options } = this;
     if (options.saslMechanism) return this.authenticateSasl(options.saslMechanism);
+    if (options.accessToken !== undefined) return this.authenticateSasl(this.bearerMechanism(options.accessToken));
     const password = options.password;
     if (password === undefined) throw new MailError('INVALID_INPUT', 'A password is needed to log in.');
     const method = options.authentication ?? 'auto';
@@ -534,6 +549,18 @@ export class Pop3Client implements Pop3Mailbox {
     if (userStatus.kind !== 'ok') throw this.authenticationError(userStatus);
     const passStatus = await this.command(`PASS ${password}`, 'PASS', 'single-line');
     if (passStatus.kind !== 'ok') throw this.authenticationError(passStatus);
+  }
+
+  /**
+   * RFC 7628's OAUTHBEARER is the standard; XOAUTH2 is its older sibling that every big provider
+   * offers. A server whose CAPA lists no SASL mechanisms at all is still tried with XOAUTH2.
+   */
+  private bearerMechanism(accessToken: string): SaslMechanism {
+    const { username } = this.options;
+    if (this.currentCapabilities.saslMechanisms.includes('OAUTHBEARER')) {
+      return oauthBearerMechanism(username, accessToken, this.target);
+    }
+    return xoauth2Mechanism(username, accessToken);
   }
 
   /** RFC 5034 §4, with the initial response on the AUTH line when the line stays within 255 octets. */

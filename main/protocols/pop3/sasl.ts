@@ -38,3 +38,41 @@ export function apopDigest(timestamp: string, password: string): string {
 export function greetingTimestamp(greeting: string): string | undefined {
   return /<[^<>\s]+@[^<>\s]+>/.exec(greeting)?.[0];
 }
+
+/**
+ * SASL XOAUTH2 (Google's and Microsoft's bearer-token mechanism, developers.google.com/gmail/imap/
+ * xoauth2-protocol): "user=…^Aauth=Bearer …^A^A". A refusal comes as a challenge holding a JSON error;
+ * the client answers it with an empty response and the server then fails the login.
+ */
+export function xoauth2Mechanism(username: string, accessToken: string): SaslMechanism {
+  const response = Buffer.from(`user=${username}\x01auth=Bearer ${accessToken}\x01\x01`, 'utf8').toString('base64');
+  return {
+    name: 'XOAUTH2',
+    initialResponse: () => response,
+    respond: () => '',
+  };
+}
+
+/** RFC 5801 §5.1 saslname: "," and "=" are escaped in the GS2 authorization identity. */
+function gs2Name(name: string): string {
+  return name.replaceAll('=', '=3D').replaceAll(',', '=2C');
+}
+
+/**
+ * SASL OAUTHBEARER (RFC 7628 §3.1): a GS2 header naming the user, then host, port and the bearer token,
+ * each closed by ^A. A refusal comes as a challenge holding a JSON error (§3.2.2); the client must
+ * answer it with a single ^A (§3.2.3), after which the server fails the login.
+ */
+export function oauthBearerMechanism(
+  username: string,
+  accessToken: string,
+  server: { host: string; port: number },
+): SaslMechanism {
+  const message = `n,a=${gs2Name(username)},\x01host=${server.host}\x01port=${server.port}\x01auth=Bearer ${accessToken}\x01\x01`;
+  const response = Buffer.from(message, 'utf8').toString('base64');
+  return {
+    name: 'OAUTHBEARER',
+    initialResponse: () => response,
+    respond: () => Buffer.from('\x01').toString('base64'),
+  };
+}

@@ -3,6 +3,7 @@
  * through Dovecot's LMTP into the recipient's Maildir, and the failures a user can meet, for real.
  */
 import net from 'node:net';
+import { startCuttingProxy } from '../testing/cutting-proxy';
 import { describe, expect, inject, it } from 'vitest';
 import { createTestUser, readServerMessages } from '../../../e2e/mailserver/test-users';
 import type { TestUser } from '../../../e2e/mailserver/types';
@@ -302,49 +303,14 @@ describe('errors, for real', () => {
   });
 });
 
-/**
- * A loopback proxy in front of the plain submission listener that cuts the client's connection at a
- * chosen moment: what a real server will not do on request. `cutWhen` sees what the client sent so
- * far; `forwardTrigger` says whether the bytes that triggered the cut still reach the server.
- */
-async function startCuttingProxy(
-  cutWhen: (clientBytes: string) => boolean,
-  forwardTrigger: boolean,
-): Promise<{ port: number; close: () => void }> {
-  const proxy = net.createServer((client) => {
-    const server = net.connect({ host: info.noTls.host, port: info.noTls.submission });
-    let seen = '';
-    let cut = false;
-    server.on('data', (chunk) => {
-      if (!cut) client.write(chunk);
-    });
-    client.on('data', (chunk: Buffer) => {
-      if (cut) return;
-      seen += chunk.toString('latin1');
-      if (cutWhen(seen)) {
-        cut = true;
-        // Forwarding the triggering bytes lets the server act on them; the client never hears back.
-        if (forwardTrigger) server.write(chunk);
-        client.destroy();
-        return;
-      }
-      server.write(chunk);
-    });
-    client.on('error', () => server.destroy());
-    server.on('error', () => client.destroy());
-    client.on('close', () => {
-      if (!forwardTrigger) server.destroy();
-      else setTimeout(() => server.destroy(), 2_000);
-    });
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  return { port: (proxy.address() as net.AddressInfo).port, close: () => proxy.close() };
-}
-
 describe('a connection cut during sending', () => {
   it('after the final ".": the error says delivery is unknown, and indeed the message arrived', async () => {
     const [sender, recipient] = await Promise.all([createTestUser(info), createTestUser(info)]);
-    const proxy = await startCuttingProxy((bytes) => /\r\nDATA\r\n[\s\S]*\r\n\.\r\n$/.test(bytes), true);
+    const proxy = await startCuttingProxy(
+      { host: info.noTls.host, port: info.noTls.submission },
+      (bytes) => /\r\nDATA\r\n[\s\S]*\r\n\.\r\n$/.test(bytes),
+      true,
+    );
     try {
       const error = await failure(() =>
         sendMessage(
@@ -371,7 +337,11 @@ describe('a connection cut during sending', () => {
 
   it('before DATA: the error says the message was not sent, and nothing arrives', async () => {
     const [sender, recipient] = await Promise.all([createTestUser(info), createTestUser(info)]);
-    const proxy = await startCuttingProxy((bytes) => /\r\nRCPT TO:/.test(bytes), false);
+    const proxy = await startCuttingProxy(
+      { host: info.noTls.host, port: info.noTls.submission },
+      (bytes) => /\r\nRCPT TO:/.test(bytes),
+      false,
+    );
     try {
       const error = await failure(() =>
         sendMessage(

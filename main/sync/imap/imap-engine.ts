@@ -16,6 +16,7 @@
 import { QUOTA_STATE_KEY, type RecordedQuota } from '../../residency/report';
 import { MailError, toErrorPayload } from '../../../shared/errors';
 import type { ConnectivityState, SyncProgress } from '../../../shared/model';
+import { credentialSourceOf, withCredentials } from '../../oauth/credentials';
 import { connectImap } from '../../protocols/imap/connect-imap';
 import type { ImapConnectOptions, ImapSession, ImapTimeouts } from '../../protocols/imap/imap-mailbox';
 import type { FolderRecord, MessageRecord } from '../../store/message-store';
@@ -140,13 +141,16 @@ export class ImapAccountEngine implements AccountEngine {
     if (!account.imap) throw new MailError('INVALID_INPUT', `The account “${account.name}” has no IMAP server set.`);
     if (this.connectivity?.state !== 'online') this.report('connecting');
     const connect = this.options.connect ?? connectImap;
-    const session = await connect({
-      endpoint: account.imap,
-      username: account.username,
-      password: await this.context.password(),
-      ...(this.options.timeouts ? { timeouts: this.options.timeouts } : {}),
-      ...(this.options.ignoreCapabilities ? { ignoreCapabilities: this.options.ignoreCapabilities } : {}),
-    });
+    const endpoint = account.imap;
+    const session = await withCredentials(credentialSourceOf(this.context), (credentials) =>
+      connect({
+        endpoint,
+        username: account.username,
+        ...credentials,
+        ...(this.options.timeouts ? { timeouts: this.options.timeouts } : {}),
+        ...(this.options.ignoreCapabilities ? { ignoreCapabilities: this.options.ignoreCapabilities } : {}),
+      }),
+    );
     // A 'close' always follows an 'error'; the next request reconnects.
     session.on('error', () => undefined);
     if (this.isClosed) {

@@ -5,6 +5,7 @@
  */
 import { MailError } from '../../../shared/errors';
 import type { Account } from '../../../shared/model';
+import { credentialSourceOf, withCredentials } from '../../oauth/credentials';
 import { openPop3Mailbox, type Pop3Mailbox } from '../../protocols/pop3/pop3-mailbox';
 import { encodeUidl } from '../../store/maildir-name';
 import type { EngineContext } from '../engine';
@@ -34,15 +35,17 @@ export function requirePop3Account(account: Account): Account & { pop3: NonNulla
 
 export async function openAccountMailbox(context: EngineContext): Promise<Pop3Mailbox> {
   const account = requirePop3Account(context.account());
-  return openPop3Mailbox({
-    host: account.pop3.host,
-    port: account.pop3.port,
-    security: account.pop3.security,
-    allowPlaintext: account.pop3.allowPlaintext,
-    pinnedFingerprint: account.pop3.pinnedFingerprint ?? null,
-    username: account.username,
-    password: await context.password(),
-  });
+  return withCredentials(credentialSourceOf(context), (credentials) =>
+    openPop3Mailbox({
+      host: account.pop3.host,
+      port: account.pop3.port,
+      security: account.pop3.security,
+      allowPlaintext: account.pop3.allowPlaintext,
+      pinnedFingerprint: account.pop3.pinnedFingerprint ?? null,
+      username: account.username,
+      ...credentials,
+    }),
+  );
 }
 
 /**

@@ -61,3 +61,8 @@ export function inboxFolder(folders: FolderView[]): FolderView | null {
     null
   );
 }
+
+/** "INBOX" is the protocol's name (RFC 3501 section 5.1); people read "Inbox". */
+export function folderLabel(folder: FolderView): string {
+  return folder.role === 'inbox' && folder.name.toUpperCase() === 'INBOX' ? 'Inbox' : folder.name;
+}

@@ -10,7 +10,7 @@ import { formatCount } from '../../components/format';
 import { Logo } from '../../app/logo';
 import { SyncStatus } from '../status/sync-status';
 import { ThemeToggle } from '../status/theme';
-import { folderTree } from './folder-tree';
+import { folderLabel, folderTree } from './folder-tree';
 import type { FolderCache } from './use-folders';
 
 export type View =
@@ -194,7 +194,10 @@ export function Sidebar({
               )}
               {entry.error !== null && entry.folders === null && (
                 <p className="account__error" role="status">
-                  Folders could not be read: {describeError(entry.error).title}
+                  Folders could not be read: {describeError(entry.error).title}{' '}
+                  <button type="button" className="button--link" onClick={() => folders.reload(account.id)}>
+                    Try again
+                  </button>
                 </p>
               )}
               {entry.folders === null && entry.error === null && (
@@ -206,7 +209,7 @@ export function Sidebar({
                     <NavItem
                       key={folder.id}
                       icon={ROLE_ICONS[folder.role ?? ''] ?? 'folder'}
-                      label={folder.name}
+                      label={folderLabel(folder)}
                       count={folder.unread}
                       depth={depth}
                       current={isCurrent(view, folder)}
@@ -226,7 +229,7 @@ export function Sidebar({
                       <NavItem
                         key={folder.id}
                         icon={ROLE_ICONS[folder.role ?? ''] ?? 'folder'}
-                        label={folder.name}
+                        label={folderLabel(folder)}
                         count={folder.unread}
                         depth={depth}
                         current={isCurrent(view, folder)}

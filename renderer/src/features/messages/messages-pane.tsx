@@ -19,6 +19,7 @@ import { useMailEvent } from '../../api/use-mail-event';
 import { useMailApi } from '../../api/service-context';
 import { Icon } from '../../components/icons';
 import { formatCount, plural } from '../../components/format';
+import { folderLabel } from '../folders/folder-tree';
 import { ArraySource, MergedSource } from './merged-source';
 import { MessageList, type MessageListHandle } from './message-list';
 import { MessagePager, PAGE_SIZE } from './message-pager';
@@ -101,7 +102,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
   const folderTotal = target.kind === 'folder' ? target.folder.total : null;
   const threadingPossible = target.kind === 'folder' && (folderTotal ?? 0) <= THREADING_LIMIT;
   const threaded = options.threads && threadingPossible;
-  const title = target.kind === 'folder' ? target.folder.name : 'All inboxes';
+  const title = target.kind === 'folder' ? folderLabel(target.folder) : 'All inboxes';
 
   const browseSource = useMemo<RowSource>(() => {
     const listMessages = (request: Parameters<typeof api.listMessages>[0]) => api.listMessages(request);
@@ -317,9 +318,11 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
           <p>
             {searching
               ? `Nothing matches “${query.trim()}”.`
-              : options.residency !== null
-                ? `No message in this folder is ${RESIDENCY_EMPTY_TEXT[options.residency]}.`
-                : 'No messages in this folder.'}
+              : target.kind === 'unified' && target.inboxes.length === 0
+                ? 'No inbox to show yet: the folders of your accounts are not available.'
+                : options.residency !== null
+                  ? `No message in this folder is ${RESIDENCY_EMPTY_TEXT[options.residency]}.`
+                  : 'No messages in this folder.'}
           </p>
         </div>
       ) : (
