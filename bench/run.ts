@@ -102,7 +102,7 @@ async function main(argv: readonly string[]): Promise<void> {
     mbsync: missing.includes('/usr/bin/mbsync') ? null : `mbsync (${versions.mbsync})`,
     fetchmail: missing.includes('/usr/bin/fetchmail') ? null : `fetchmail ${versions.fetchmail}`,
   };
-  log('building the CLI (npm run build:main) …');
+  log('building the CLI and the browser-mode host (as npm run build:main does) …');
   const cli = await prepareCli();
   if (!cli.ready) log(`Whereabouts will not be measured: ${cli.reason}`);
   const floorScript = await buildFloor();
@@ -158,12 +158,18 @@ async function main(argv: readonly string[]): Promise<void> {
       rows.push(searchNotMeasured(cli.reason));
     } else {
       log(`preparing the ${searchMessages.toLocaleString('en')}-message profile (cached under bench/results/cache) …`);
-      searchProfile = await ensureSearchProfile(path.join(RESULTS_DIR, 'cache'), options.seed, searchMessages);
-      corpusDescription += `; ${searchMessages.toLocaleString('en')} messages for (6)–(7)`;
-      if (wants('6')) {
-        const search = await runSearchFigure(searchProfile, options.quick ? 5 : 10);
-        rows.push(...search.rows);
-        sections.push({ heading: '(6) search: per query', body: search.section });
+      try {
+        searchProfile = await ensureSearchProfile(path.join(RESULTS_DIR, 'cache'), options.seed, searchMessages);
+        corpusDescription += `; ${searchMessages.toLocaleString('en')} messages for (6)–(7)`;
+        if (wants('6')) {
+          const search = await runSearchFigure(searchProfile, options.quick ? 5 : 10);
+          rows.push(...search.rows);
+          sections.push({ heading: '(6) search: per query', body: search.section });
+        }
+      } catch (error) {
+        const reason = `failed: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`;
+        log(`(6) ${reason}`);
+        rows.push(searchNotMeasured(reason));
       }
     }
   }

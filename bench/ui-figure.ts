@@ -17,11 +17,11 @@ import { runQuietly } from './processes';
 import { formatMegabytes, formatMilliseconds, NOT_MEASURED, type ReportRow } from './report';
 import { ARCHIVE_FOLDER, SMALL_FOLDER, type SearchProfile } from './search-figure';
 import { percentile, summarize } from './statistics';
-import { PROJECT_ROOT } from './whereabouts';
+import { APP_BUILD_DIR, HOST_SCRIPT, PROJECT_ROOT } from './whereabouts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const HOST_SCRIPT = path.join(PROJECT_ROOT, 'out', 'main', 'web', 'host.js');
-const RENDERER_INDEX = path.join(PROJECT_ROOT, 'out', 'renderer', 'index.html');
+/** host.js serves the renderer from ../../renderer beside it. */
+const RENDERER_DIR = path.join(APP_BUILD_DIR, 'renderer');
 export const FIRST_ROWS_TARGET_MS = 200;
 export const RENDERER_RSS_TARGET_BYTES = 300 * 1024 * 1024;
 const FRAME_MS = 1000 / 60;
@@ -54,16 +54,23 @@ export interface UiFigure {
   rendererRssBytes: number | null;
 }
 
-/** Builds the renderer and the host (when the sources allow it); false with a reason otherwise. */
+/**
+ * Builds the renderer as `npm run build:renderer` does (vite.config.mts), into the benchmark's copy of
+ * the app beside the host that prepareCli built; false with a reason when it cannot.
+ */
 export async function prepareUi(): Promise<{ ready: boolean; reason: string }> {
   if (!existsSync(CHROMIUM)) return { ready: false, reason: `${CHROMIUM} is not installed` };
+  if (!existsSync(HOST_SCRIPT)) return { ready: false, reason: 'the browser-mode host did not build' };
+  const vite = path.join(PROJECT_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   try {
-    await runQuietly('npm', ['run', 'build:renderer'], { cwd: PROJECT_ROOT, timeoutMs: 300_000 });
+    await runQuietly(
+      process.execPath,
+      [vite, 'build', '--outDir', RENDERER_DIR, '--emptyOutDir', '--logLevel', 'warn'],
+      { cwd: PROJECT_ROOT, timeoutMs: 300_000 },
+    );
   } catch (error) {
-    if (!existsSync(RENDERER_INDEX))
-      return { ready: false, reason: `the renderer does not build: ${String(error).slice(0, 200)}` };
+    return { ready: false, reason: `the renderer does not build: ${String(error).split('\n')[0].slice(0, 200)}` };
   }
-  if (!existsSync(HOST_SCRIPT)) return { ready: false, reason: 'out/main/web/host.js is missing (npm run build:main)' };
   return { ready: true, reason: '' };
 }
 

@@ -167,6 +167,15 @@ describe('a folder of 100,000 messages', () => {
     expect(await page.locator('[role="option"][aria-posinset="2"] .message-row__subject').textContent()).not.toBe(
       selectedSubject,
     );
+
+    // Archive (e) moves to the account's archive folder.
+    service.calls.length = 0;
+    await page.keyboard.press('e');
+    await page.getByText('1 message moved to Archive.').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    expect(service.calls.find((call) => call.method === 'moveMessages')?.request).toEqual({
+      messageIds: ['work-inbox:2'],
+      folderId: 'work-archive',
+    });
     await close();
   });
 

@@ -35,7 +35,45 @@ export interface AppInfo {
 
 export interface NewAccountRequest {
   settings: AccountSettings;
-  password: string;
+  /** For password accounts. */
+  password?: string;
+  /** For OAuth2 accounts (settings.auth.kind 'oauth2'): the finished sign-in whose tokens to use. */
+  signInId?: string;
+}
+
+/** Starts an OAuth2 sign-in in the system browser (RFC 8252): the address and the provider id. */
+export interface OAuthSignInRequest {
+  email: string;
+  provider: string;
+  /** "Sign in again" for this existing account: its new tokens replace the old ones. */
+  accountId?: string | null;
+}
+
+export interface OAuthSignInStarted {
+  signInId: string;
+  /** Open this in the system browser (the shell may already have done so: `browserOpened`). */
+  authorizationUrl: string;
+  browserOpened: boolean;
+}
+
+/** The event payload when a sign-in ends, either way. */
+export type OAuthSignInFinished =
+  | { signInId: string; ok: true; email: string; provider: string; accountId: string | null }
+  | { signInId: string; ok: false; error: ErrorPayload; accountId: string | null };
+
+/** What the set-up screen needs to know about a provider, from `lookUpProvider({ email })`. */
+export interface ProviderView {
+  id: string;
+  displayName: string;
+  modes: ProtocolMode[];
+  imap: ServerEndpoint | null;
+  pop3: ServerEndpoint | null;
+  smtp: ServerEndpoint;
+  /** The login name: the whole address for every provider we know. */
+  username: string;
+  signIn:
+    | { kind: 'oauth2'; provider: string; displayName: string; available: boolean }
+    | { kind: 'app-password'; helpUrl: string };
 }
 
 export interface ConnectionTestResult {
@@ -166,6 +204,39 @@ export interface ChangePlan {
   after: ResidencyTotals;
 }
 
+/** Server settings found for an email domain (autoconfig, RFC 6186 SRV), best first per protocol. */
+export interface DiscoveredSettings {
+  email: string;
+  displayName: string | null;
+  imap: DiscoveredServer[];
+  pop3: DiscoveredServer[];
+  smtp: DiscoveredServer[];
+  /** Why each source that gave nothing gave nothing, in words. */
+  reasons: string[];
+}
+
+export interface DiscoveredServer {
+  protocol: 'imap' | 'pop3' | 'smtp';
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  username: string | null;
+  source: string;
+}
+
+export interface AttachmentContent {
+  filename: string;
+  contentType: string;
+  base64: string;
+}
+
+export interface RemoteImages {
+  /** URL → a data: URL of the image, fetched by main (the renderer itself makes no request). */
+  images: Record<string, string>;
+  /** URLs that could not be fetched, or were not images, with the reason. */
+  failed: Array<{ url: string; reason: string }>;
+}
+
 /** Methods main serves to the renderer. */
 export interface MailApi {
   getAppInfo(): Promise<AppInfo>;
@@ -204,6 +275,13 @@ export interface MailApi {
   planChange(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
   /** Runs the plan for a mode switch (progress as syncProgress events with phase 'switch'). */
   switchMode(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
+  discoverSettings(request: { email: string }): Promise<DiscoveredSettings>;
+  getAttachment(request: { messageId: string; partId: string }): Promise<AttachmentContent>;
+  /** Remote content the user chose to load for a message: fetched by main, returned as data. */
+  fetchRemoteImages(request: { messageId: string; urls: string[] }): Promise<RemoteImages>;
+  startOAuthSignIn(request: OAuthSignInRequest): Promise<OAuthSignInStarted>;
+  cancelOAuthSignIn(request: { signInId: string }): Promise<void>;
+  lookUpProvider(request: { email: string }): Promise<ProviderView | null>;
 }
 
 /** Events main pushes to the renderer, by name, with their payloads. */
@@ -216,6 +294,7 @@ export interface MailEvents {
   residencyChanged: { accountIds: string[] };
   outboxChanged: { accountId: string };
   newMail: { accountId: string; folderId: string; count: number; subjects: string[] };
+  oauthSignInFinished: OAuthSignInFinished;
 }
 
 export type MailMethod = keyof MailApi;
@@ -251,6 +330,12 @@ export const MAIL_METHODS = [
   'getResidency',
   'planChange',
   'switchMode',
+  'discoverSettings',
+  'getAttachment',
+  'fetchRemoteImages',
+  'startOAuthSignIn',
+  'cancelOAuthSignIn',
+  'lookUpProvider',
 ] as const satisfies readonly MailMethod[];
 
 export const MAIL_EVENTS = [
@@ -262,6 +347,7 @@ export const MAIL_EVENTS = [
   'residencyChanged',
   'outboxChanged',
   'newMail',
+  'oauthSignInFinished',
 ] as const satisfies readonly MailEvent[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

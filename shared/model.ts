@@ -64,6 +64,8 @@ export interface AccountView extends Account {
   connectivity: ConnectivityState;
   lastError: { code: string; message: string } | null;
   lastSyncAt: string | null;
+  /** OAuth accounts: the provider no longer honours this computer's sign-in; the user must sign in again. */
+  signInRequired?: boolean;
 }
 
 export type FolderRole = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'archive' | 'outbox';

@@ -78,7 +78,9 @@ async function existingCertificates(from: MailServerInfo): Promise<TestCertifica
   const directory = path.dirname(from.caPath);
   const files = async (name: string): Promise<CertificateFiles> => {
     const certificate = path.join(directory, `${name}.pem`);
-    const fingerprint = new X509Certificate(await readFile(certificate)).fingerprint256.replaceAll(':', '').toLowerCase();
+    const fingerprint = new X509Certificate(await readFile(certificate)).fingerprint256
+      .replaceAll(':', '')
+      .toLowerCase();
     return { certificate, key: path.join(directory, `${name}.key`), fingerprint };
   };
   return {

@@ -120,7 +120,9 @@ function json(response: ServerResponse, status: number, body: unknown, headers: 
 
 function html(response: ServerResponse, status: number, body: string): void {
   response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test sign-in</title></head>${body}</html>`);
+  response.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test sign-in</title></head>${body}</html>`,
+  );
 }
 
 /** RFC 8252 §7.3 / §8.3: only loopback redirect URIs, http, any port. */

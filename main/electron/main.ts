@@ -18,6 +18,7 @@ import {
 import path from 'node:path';
 import { serve } from '../../shared/rpc';
 import { currentProfileEnvironment, parseLaunchOptions } from '../profile';
+import { loadOAuthConfiguration } from '../oauth/client-registrations';
 import { createMailService, type MailService } from '../service/create-service';
 import { APP_ENTRY_URL, APP_SCHEME, isAppUrl } from './app-origin';
 import { appProtocolResponse } from './app-protocol';
@@ -126,6 +127,10 @@ async function start(): Promise<void> {
     profileDir: options.profileDir,
     shell: 'electron',
     watch: true,
+    // OAuth sign-in happens in the system browser (RFC 8252), never in a web view of ours.
+    openExternal: (url: string) => shell.openExternal(url),
+    // Client registrations a packager ships beside the app, then the profile's own.
+    oauth: (await loadOAuthConfiguration({ directories: [process.resourcesPath, options.profileDir] })).configuration,
     // Passwords are sealed by the OS keychain (Keychain, DPAPI, libsecret) where it is available;
     // base64 because safeStorage takes strings and the round trip must be exact for any bytes.
     ...(safeStorage.isEncryptionAvailable()

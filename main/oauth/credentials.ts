@@ -33,8 +33,7 @@ export function credentialSourceOf(context: {
   password(): Promise<string>;
   credentials?: CredentialSource;
 }): CredentialSource {
-  const credentials = context.credentials;
-  if (credentials) return (request) => credentials(request);
+  if (context.credentials) return (request) => (context.credentials as CredentialSource).call(context, request);
   return async () => ({ password: await context.password() });
 }
 

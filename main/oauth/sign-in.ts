@@ -14,7 +14,7 @@ export interface SignInOptions extends TokenRequestOptions {
   /** The address the person is signing in as; providers preselect that account (OpenID Connect login_hint). */
   loginHint?: string;
   /** How long the browser step may take. */
-  timeoutMs?: number;
+  browserTimeoutMs?: number;
 }
 
 export interface PendingSignIn {
@@ -51,7 +51,11 @@ export async function beginSignIn(options: SignInOptions): Promise<PendingSignIn
   const { provider } = options;
   const pkce = createPkcePair();
   const state = createState();
-  const redirect = await listenForRedirect({ state, providerName: provider.displayName, timeoutMs: options.timeoutMs });
+  const redirect = await listenForRedirect({
+    state,
+    providerName: provider.displayName,
+    timeoutMs: options.browserTimeoutMs,
+  });
   const result = (async (): Promise<TokenSet> => {
     const code = await redirect.code;
     const tokens = await requestTokens(

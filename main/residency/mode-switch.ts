@@ -15,6 +15,7 @@ import type { ChangePlan, MailEvent, MailEvents, ProposedChange } from '../../sh
 import { MailError } from '../../shared/errors';
 import type { Account, ServerEndpoint } from '../../shared/model';
 import { connectImap } from '../protocols/imap/connect-imap';
+import { withCredentials, type CredentialSource } from '../oauth/credentials';
 import type { MessageStore } from '../store/message-store';
 import type { AccountEngine } from '../sync/engine';
 import { ensureLocalFolders } from '../sync/pop3/local-folders';
@@ -34,7 +35,8 @@ export interface ServerMessage {
 export interface SwitchDependencies {
   store: MessageStore;
   account(): Account;
-  password(): Promise<string>;
+  /** The account's login: a password, or an OAuth2 access token renewed when refused. */
+  credentials: CredentialSource;
   engine(): AccountEngine;
   actions: UserActions;
   updateAccount(changes: Partial<Account>): Promise<Account>;
@@ -63,9 +65,11 @@ export function targetEndpoint(account: Account, change: ProposedChange): Server
 export async function listServerMessages(
   account: Account,
   endpoint: ServerEndpoint,
-  password: string,
+  credentials: CredentialSource,
 ): Promise<ServerMessage[]> {
-  const session = await connectImap({ endpoint, username: account.username, password });
+  const session = await withCredentials(credentials, (login) =>
+    connectImap({ endpoint, username: account.username, ...login }),
+  );
   try {
     const messages: ServerMessage[] = [];
     for (const folder of await session.listFolders()) {
@@ -153,7 +157,7 @@ export async function previewChange(deps: SwitchDependencies, change: ProposedCh
   if (change.kind === 'switch-mode' && change.to === 'imap' && account.mode === 'pop3') {
     input = withServerInventory(
       input,
-      await listServerMessages(account, targetEndpoint(account, change), await deps.password()),
+      await listServerMessages(account, targetEndpoint(account, change), deps.credentials),
     );
   }
   return planChange(input, change);
@@ -214,7 +218,7 @@ async function switchToImap(
   const { store } = deps;
   const account = deps.account();
   const endpoint = targetEndpoint(account, change);
-  const inventory = await listServerMessages(account, endpoint, await deps.password());
+  const inventory = await listServerMessages(account, endpoint, deps.credentials);
   const plan = planChange(withServerInventory(planInput(store, account), inventory), change);
   const total = plan.upload.length + 2;
   progress(deps, 0, total, 0);

@@ -7,6 +7,7 @@ import type { ConnectionTestResult } from '../../shared/api';
 import { toErrorPayload } from '../../shared/errors';
 import type { AccountSettings } from '../../shared/model';
 import { MailError } from '../../shared/errors';
+import type { Credentials } from '../oauth/credentials';
 import { connectImap } from '../protocols/imap/connect-imap';
 import { openPop3Mailbox } from '../protocols/pop3/pop3-mailbox';
 import { verifySmtp } from '../protocols/smtp/smtp-client';
@@ -14,13 +15,19 @@ import { verifySmtp } from '../protocols/smtp/smtp-client';
 /** A set-up screen waits this long for each server before saying it does not answer. */
 const CONNECTION_TEST_TIMEOUT_MS = 15_000;
 
-export async function testIncoming(settings: AccountSettings, password: string): Promise<void> {
+/** A bare string is a password; OAuth accounts pass the access token of their sign-in. */
+function credentialsOf(secret: string | Credentials): Credentials {
+  return typeof secret === 'string' ? { password: secret } : secret;
+}
+
+export async function testIncoming(settings: AccountSettings, secret: string | Credentials): Promise<void> {
+  const credentials = credentialsOf(secret);
   if (settings.mode === 'imap') {
     if (!settings.imap) throw new MailError('INVALID_INPUT', 'The IMAP server settings are missing.');
     const session = await connectImap({
       endpoint: settings.imap,
       username: settings.username,
-      password,
+      ...credentials,
       timeouts: { connectMs: CONNECTION_TEST_TIMEOUT_MS, greetingMs: CONNECTION_TEST_TIMEOUT_MS },
     });
     await session.close();
@@ -30,7 +37,7 @@ export async function testIncoming(settings: AccountSettings, password: string):
   const mailbox = await openPop3Mailbox({
     ...settings.pop3,
     username: settings.username,
-    password,
+    ...credentials,
     timeouts: { connectMs: CONNECTION_TEST_TIMEOUT_MS, greetingMs: CONNECTION_TEST_TIMEOUT_MS },
   });
   // RSET before QUIT: a connection test must never apply a deletion (RFC 1939 §6).
@@ -38,14 +45,18 @@ export async function testIncoming(settings: AccountSettings, password: string):
   await mailbox.quit();
 }
 
-export async function testConnection(settings: AccountSettings, password: string): Promise<ConnectionTestResult> {
+export async function testConnection(
+  settings: AccountSettings,
+  secret: string | Credentials,
+): Promise<ConnectionTestResult> {
+  const credentials = credentialsOf(secret);
   const [incoming, smtp] = await Promise.all([
-    testIncoming(settings, password).then(
+    testIncoming(settings, credentials).then(
       () => ({ ok: true }) as const,
       (error: unknown) => ({ ok: false, error: toErrorPayload(error) }) as const,
     ),
     settings.smtp
-      ? verifySmtp(settings.smtp, { username: settings.username, password }).then(
+      ? verifySmtp(settings.smtp, { username: settings.username, ...credentials }).then(
           () => ({ ok: true }) as const,
           (error: unknown) => ({ ok: false, error: toErrorPayload(error) }) as const,
         )

@@ -8,9 +8,14 @@ import type { MailApi, MailEvent, MailEvents } from '../../shared/api';
 import { MailError, type ErrorPayload } from '../../shared/errors';
 import type { Account, AccountView, ConnectivityState } from '../../shared/model';
 import { AccountStore } from '../accounts/account-store';
+import { discoverSettings } from '../accounts/autoconfig';
 import { validateAccountSettings } from '../accounts/account-settings';
 import { secretKey, type Cipher, type SecretStore } from '../accounts/secret-store';
 import { openFileSecretStore } from '../accounts/secrets';
+import { SIGN_IN_REQUIRED } from '../oauth/access-tokens';
+import { loadOAuthConfiguration, type OAuthConfiguration } from '../oauth/client-registrations';
+import { credentialSourceOf } from '../oauth/credentials';
+import { OAuthService, type OAuthSignInFinished } from '../oauth/oauth-service';
 import { openMessageStore, type MessageStore } from '../store/message-store';
 import { createMailActions, type UserActions } from '../sync/actions';
 import { createEngine, type EngineOptions } from '../sync/create-engine';
@@ -38,6 +43,8 @@ export interface ServiceInternals {
   outbox: Outbox;
   actions: UserActions;
   resolveAccount(nameOrId: string): Promise<Account>;
+  /** Sign-ins, access tokens and `oauth.handlers` (the UI's OAuth methods until shared/api.ts has them). */
+  oauth: OAuthService;
 }
 
 export interface ServiceOptions {
@@ -49,6 +56,12 @@ export interface ServiceOptions {
   watch?: boolean;
   /** Passed to every engine (tests use its clock for the N-days policy). */
   engineOptions?: EngineOptions;
+  /** OAuth client registrations; default: main/oauth/client-registrations.ts's sources for this profile. */
+  oauth?: OAuthConfiguration;
+  /** Opens a sign-in page in the system browser (Electron: shell.openExternal); absent, the UI opens it. */
+  openExternal?: (url: string) => Promise<void>;
+  /** Told when an OAuth sign-in ends (until shared/api.ts carries it as an event). */
+  onOAuthSignInFinished?: (result: OAuthSignInFinished) => void;
 }
 
 export const APP_VERSION = '0.1.0';
@@ -101,7 +114,14 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
 
   const toView = (account: Account): AccountView => {
     const status = statusOf(account.id);
-    return { ...account, connectivity: status.state, lastError: status.error, lastSyncAt: status.lastSyncAt };
+    const view: AccountView = {
+      ...account,
+      connectivity: status.state,
+      lastError: status.error,
+      lastSyncAt: status.lastSyncAt,
+    };
+    if (account.auth?.kind === 'oauth2') view.signInRequired = status.error?.details?.serverText === SIGN_IN_REQUIRED;
+    return view;
   };
 
   const listAccountViews = async (): Promise<AccountView[]> => (await accounts.list()).map(toView);
@@ -117,6 +137,26 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
   };
   await refreshAccountCache();
 
+  const oauth = new OAuthService({
+    secrets,
+    configuration: options.oauth ?? (await loadOAuthConfiguration({ directories: [options.profileDir] })).configuration,
+    account: (accountId) => contextFor(accountId).account(),
+    onSignInFinished: (result) => {
+      emit('oauthSignInFinished', result);
+      options.onOAuthSignInFinished?.(result);
+    },
+    // "Sign in again" done: reconnect with the new tokens at once.
+    onAccountSignedIn: async (accountId) => {
+      statuses.delete(accountId);
+      await stopEngine(accountId);
+      const account = accountCache.get(accountId);
+      if (account) startEngine(account);
+      await announceAccounts();
+      syncInBackground(accountId);
+    },
+    openExternal: options.openExternal,
+  });
+
   const contextFor = (accountId: string): EngineContext => ({
     account() {
       const account = accountCache.get(accountId);
@@ -130,6 +170,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       }
       return password;
     },
+    credentials: (request) => oauth.credentialsFor(contextFor(accountId).account(), request),
     store,
     emit,
     reportConnectivity(state, error) {
@@ -200,6 +241,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     store,
     accounts: () => accountCache,
     password: (id) => contextFor(id).password(),
+    credentials: (id, request) => oauth.credentialsFor(contextFor(id).account(), request),
     actions,
     emit,
   });
@@ -217,7 +259,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     store,
     accounts: () => [...accountCache.values()],
     account: (accountId) => contextFor(accountId).account(),
-    password: (accountId) => contextFor(accountId).password(),
+    credentials: (accountId) => credentialSourceOf(contextFor(accountId)),
     engineFor,
     actions,
     emit,
@@ -246,10 +288,14 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     async addAccount(request) {
       const body = requireObject(request);
       const settings = validateAccountSettings(body.settings);
-      const password = requireString(body, 'password', { maxLength: 4096 });
+      // OAuth accounts bring the id of their finished sign-in instead of a password.
+      const signInId = settings.auth?.kind === 'oauth2' ? requireString(body, 'signInId') : null;
+      if (signInId !== null) oauth.assertSignInReady(signInId, settings);
+      const password = signInId === null ? requireString(body, 'password', { maxLength: 4096 }) : null;
       const account = await accounts.add(settings);
       try {
-        await secrets.set(secretKey(account.id, 'password'), password);
+        if (signInId !== null) await oauth.adoptSignIn(signInId, account);
+        if (password !== null) await secrets.set(secretKey(account.id, 'password'), password);
         await store.upsertAccount(account);
       } catch (error) {
         await accounts.remove(account.id);
@@ -291,15 +337,34 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       await stopEngine(accountId);
       await store.removeAccount(accountId);
       await secrets.delete(secretKey(accountId, 'password'));
+      await oauth.forgetAccount(accountId);
       await accounts.remove(accountId);
       statuses.delete(accountId);
       await refreshAccountCache();
       await announceAccounts();
     },
 
+    async discoverSettings(request) {
+      const email = requireString(requireObject(request), 'email', { maxLength: 320 });
+      const found = await discoverSettings(email);
+      const servers = (list: typeof found.imap) =>
+        list.map(({ protocol, host, port, security, username, source }) => ({
+          protocol,
+          host,
+          port,
+          security,
+          username,
+          source,
+        }));
+      return { ...found, imap: servers(found.imap), pop3: servers(found.pop3), smtp: servers(found.smtp) };
+    },
+
     async testConnection(request) {
       const body = requireObject(request);
       const settings = validateAccountSettings(body.settings);
+      if (settings.auth?.kind === 'oauth2') {
+        return await testConnection(settings, oauth.credentialsOfSignIn(requireString(body, 'signInId'), settings));
+      }
       const password = requireString(body, 'password', { maxLength: 4096 });
       return await testConnection(settings, password);
     },
@@ -310,6 +375,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       await outbox.flush(accountId);
     },
 
+    ...oauth.handlers,
     ...messageHandlers,
     ...residencyHandlers,
   };
@@ -320,11 +386,12 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    internals: { store, accounts, engineFor, outbox, actions, resolveAccount },
+    internals: { store, accounts, engineFor, outbox, actions, resolveAccount, oauth },
     async close() {
       if (closed) return;
       closed = true;
       if (residencyTimer) clearTimeout(residencyTimer);
+      oauth.close();
       unsubscribeStore();
       await Promise.all([...engines.keys()].map((accountId) => stopEngine(accountId)));
       listeners.clear();

@@ -10,6 +10,7 @@ import type { MessageStore } from '../store/message-store';
 import type { AccountEngine } from '../sync/engine';
 import type { Outbox } from './outbox';
 import type { UserActions } from '../sync/actions';
+import { fetchRemoteImages, type RemoteContentOptions } from './remote-content';
 import {
   optionalBoolean,
   optionalEnum,
@@ -23,6 +24,7 @@ import {
 
 export interface MessageHandlerDependencies {
   store: MessageStore;
+  remoteContent?: RemoteContentOptions;
   actions: UserActions;
   account(accountId: string): Account;
   engineFor(accountId: string): AccountEngine;
@@ -42,6 +44,10 @@ type MessageHandlers = Omit<
   | 'getResidency'
   | 'planChange'
   | 'switchMode'
+  | 'discoverSettings'
+  | 'startOAuthSignIn'
+  | 'cancelOAuthSignIn'
+  | 'lookUpProvider'
 >;
 
 const MAX_PAGE = 1000;
@@ -224,6 +230,25 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
       const message = validateOutgoing(request);
       deps.account(message.accountId);
       return await deps.outbox.enqueue(message);
+    },
+
+    async getAttachment(request) {
+      const body = requireObject(request);
+      const messageId = requireString(body, 'messageId');
+      await ensureBodies([messageId], true);
+      const attachment = await store.getAttachment(messageId, requireString(body, 'partId', { maxLength: 200 }));
+      return {
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        base64: attachment.content.toString('base64'),
+      };
+    },
+
+    async fetchRemoteImages(request) {
+      const body = requireObject(request);
+      const messageId = requireString(body, 'messageId');
+      if (!store.getMessageRecord(messageId)) throw new MailError('NOT_FOUND', 'That message no longer exists.');
+      return await fetchRemoteImages(requireStringList(body, 'urls'), deps.remoteContent);
     },
 
     async listOutbox(request) {

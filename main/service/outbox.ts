@@ -9,6 +9,8 @@
 import type { MailEvent, MailEvents, OutboxItem, OutgoingMessage } from '../../shared/api';
 import { MailError, toErrorPayload } from '../../shared/errors';
 import type { Account, FolderRole } from '../../shared/model';
+import { credentialSourceOf, withCredentials, type CredentialSource, type Credentials } from '../oauth/credentials';
+import type { AccessTokenRequest } from '../oauth/access-tokens';
 import { prepareMessage } from '../protocols/smtp/compose';
 import { sendMessage } from '../protocols/smtp/smtp-client';
 import { SmtpSendError } from '../protocols/smtp/smtp-errors';
@@ -25,6 +27,8 @@ export interface OutboxOptions {
   store: MessageStore;
   accounts(): ReadonlyMap<string, Account>;
   password(accountId: string): Promise<string>;
+  /** Password or OAuth access token (main/oauth/credentials.ts); without it, `password`. */
+  credentials?(accountId: string, request?: AccessTokenRequest): Promise<Credentials>;
   actions: UserActions;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
 }
@@ -126,15 +130,29 @@ export class Outbox {
       this.options.emit('outboxChanged', { accountId });
       return;
     }
-    const password = await this.options.password(accountId);
+    const { credentials } = this.options;
+    const source = credentialSourceOf({
+      password: () => this.options.password(accountId),
+      credentials: credentials ? (request) => credentials.call(this.options, accountId, request) : undefined,
+    });
+    // Read once for the whole batch (a missing password leaves every entry queued, as before); a
+    // token the server refuses is renewed for this entry and the ones after it.
+    let current = await source();
+    const batchSource: CredentialSource = async (request) => {
+      if (request) current = await source(request);
+      return current;
+    };
     for (const entry of queued) {
       store.updateOutbox(entry.id, { state: 'sending', attempts: entry.attempts + 1 });
       this.options.emit('outboxChanged', { accountId });
       try {
         const raw = await store.readRaw(entry.messageId);
-        const result = await sendMessage(
-          { endpoint: account.smtp, username: account.username, password },
-          { raw, envelope: { from: entry.envelopeFrom, to: entry.envelopeTo } },
+        const endpoint = account.smtp;
+        const result = await withCredentials(batchSource, (login) =>
+          sendMessage(
+            { endpoint, username: account.username, ...login },
+            { raw, envelope: { from: entry.envelopeFrom, to: entry.envelopeTo } },
+          ),
         );
         const notDelivered = result.rejectedReasons.map((reason) => `${reason.address} (${reason.serverText})`);
         store.updateOutbox(entry.id, {

@@ -9,6 +9,7 @@ import { validateEndpoint, validateLeaveOnServer } from '../accounts/account-set
 import { previewChange, switchMode } from '../residency/mode-switch';
 import { residencyReport } from '../residency/report';
 import type { MessageStore } from '../store/message-store';
+import type { CredentialSource } from '../oauth/credentials';
 import type { UserActions } from '../sync/actions';
 import type { AccountEngine } from '../sync/engine';
 import { optionalString, requireObject, requireString } from './validate';
@@ -17,7 +18,7 @@ export interface ResidencyHandlerDependencies {
   store: MessageStore;
   accounts(): Account[];
   account(accountId: string): Account;
-  password(accountId: string): Promise<string>;
+  credentials(accountId: string): CredentialSource;
   engineFor(accountId: string): AccountEngine;
   actions: UserActions;
   updateAccount(accountId: string, changes: Partial<Account>): Promise<Account>;
@@ -59,7 +60,7 @@ export function createResidencyHandlers(deps: ResidencyHandlerDependencies): Res
   const switchDependencies = (accountId: string) => ({
     store: deps.store,
     account: () => deps.account(accountId),
-    password: () => deps.password(accountId),
+    credentials: deps.credentials(accountId),
     engine: () => deps.engineFor(accountId),
     actions: deps.actions,
     updateAccount: (changes: Partial<Account>) => deps.updateAccount(accountId, changes),

@@ -11,8 +11,10 @@ export function contentSecurityPolicyDirectives(shell: RendererShell): Record<st
     'default-src': ["'none'"],
     // No inline script anywhere: Vite emits external module scripts only.
     'script-src': ["'self'"],
-    // React sets style properties through the CSSOM, which CSP does not govern, so no 'unsafe-inline'.
-    'style-src': ["'self'"],
+    // Mail is shown in sandboxed srcdoc frames (no scripts), which inherit this policy, and mail
+    // is styled inline: styles may be inline; scripts never. Remote images are not allowed here:
+    // main fetches those the user chose to load and hands them over as data: URLs.
+    'style-src': ["'self'", "'unsafe-inline'"],
     'img-src': ["'self'", 'data:', 'blob:'],
     'font-src': ["'self'"],
     // Electron talks over IPC and needs no connection at all; browser mode needs only its own

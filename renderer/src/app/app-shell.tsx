@@ -198,18 +198,18 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
     moveTargets: (accountId) => folders.get(accountId).folders ?? [],
   };
 
-  const selectedDetailNeeded = (run: (message: MessageSummary) => void) => {
-    if (selection.length === 1) run(selection[0]);
-  };
   /** Reply and forward need the body: fetched here for the keyboard (the reader has its own copy). */
-  const withDetail = (run: (detail: MessageDetail) => void) =>
-    selectedDetailNeeded(async (message) => {
+  const withDetail = (run: (detail: MessageDetail) => void) => {
+    if (selection.length !== 1) return;
+    const [message] = selection;
+    void (async () => {
       try {
         run(await api.getMessage({ messageId: message.id }));
       } catch (error) {
         toasts.showError('The message could not be opened.', error);
       }
-    });
+    })();
+  };
 
   const listVisible = view.kind === 'folder' || view.kind === 'unified';
   useShortcuts({

@@ -62,6 +62,9 @@ export function OutboxView({ accountName }: { accountName(accountId: string): st
                   To {item.to.join(', ')} · from {accountName(item.accountId)} · {formatRelative(item.createdAt)}
                 </p>
                 {item.lastError && <p className="outbox-item__error">{item.lastError}</p>}
+                {(item.state === 'failed' || item.state === 'delivery-unknown') && (
+                  <p className="muted">{state.explanation}</p>
+                )}
               </div>
               <span className={`state-chip state-chip--${item.state}`} title={state.explanation}>
                 {state.label}

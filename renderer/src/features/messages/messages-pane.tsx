@@ -3,7 +3,7 @@
  * residency filter, conversations), and the list itself. Sources are created per question and
  * re-asked when the service says the messages changed.
  */
-import { forwardRef, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
+import { forwardRef, useEffect, useMemo, useState, type RefObject } from 'react';
 import type { MessagePage } from '../../../../shared/api';
 import { toErrorPayload } from '../../../../shared/errors';
 import type {
@@ -169,8 +169,6 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
   const searchPending = searching && (settledQuery !== query.trim() || searchSource === null);
   const threadCounts = !searching && source instanceof ThreadedSource ? source.counts() : null;
 
-  const inputRef = useRef<HTMLInputElement | null>(null);
-
   return (
     <main className="pane pane--messages" aria-label="Messages" id="messages">
       <header className="list-header">
@@ -191,11 +189,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
         <div className="search-box">
           <Icon name="search" size={16} />
           <input
-            ref={(element) => {
-              inputRef.current = element;
-              if (typeof searchRef === 'function') searchRef(element);
-              else if (searchRef !== null) searchRef.current = element;
-            }}
+            ref={searchRef}
             type="search"
             className="search-box__input"
             placeholder="Search mail"
