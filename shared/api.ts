@@ -25,6 +25,7 @@ import type {
   SyncProgress,
 } from './model';
 import type { ErrorPayload } from './errors';
+import type { MailtoDraft } from './mailto';
 
 export interface AppInfo {
   version: string;
@@ -295,6 +296,8 @@ export interface MailEvents {
   outboxChanged: { accountId: string };
   newMail: { accountId: string; folderId: string; count: number; subjects: string[] };
   oauthSignInFinished: OAuthSignInFinished;
+  /** The operating system asked Whereabouts to write mail (a mailto: link elsewhere). */
+  composeRequested: MailtoDraft;
 }
 
 export type MailMethod = keyof MailApi;
@@ -348,6 +351,7 @@ export const MAIL_EVENTS = [
   'outboxChanged',
   'newMail',
   'oauthSignInFinished',
+  'composeRequested',
 ] as const satisfies readonly MailEvent[];
 
 type Missing<All, Listed> = Exclude<All, Listed>;

@@ -16,6 +16,7 @@ import {
   type WebContents,
 } from 'electron';
 import path from 'node:path';
+import { parseMailto } from '../../shared/mailto';
 import { serve } from '../../shared/rpc';
 import { currentProfileEnvironment, parseLaunchOptions } from '../profile';
 import { loadOAuthConfiguration } from '../oauth/client-registrations';
@@ -115,6 +116,19 @@ async function createMainWindow(mailService: MailService): Promise<BrowserWindow
   return window;
 }
 
+/** The badge follows new mail at most this often. */
+const BADGE_UPDATE_INTERVAL_MS = 1_000;
+
+async function unreadInInboxes(mailService: MailService): Promise<number> {
+  let unread = 0;
+  for (const account of await mailService.api.listAccounts()) {
+    for (const folder of await mailService.api.listFolders({ accountId: account.id })) {
+      if (folder.role === 'inbox') unread += folder.unread;
+    }
+  }
+  return unread;
+}
+
 async function start(): Promise<void> {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
   await app.whenReady();
@@ -145,10 +159,34 @@ async function start(): Promise<void> {
   const mailService = service;
   mainWindow = await createMainWindow(mailService);
 
-  app.on('second-instance', () => {
+  // mailto: links elsewhere open our composer (Windows and Linux pass the URL on the command
+  // line of a second instance; macOS sends open-url). Registered only in a packaged app, so a
+  // development build never takes over the system's default mail client.
+  if (app.isPackaged) app.setAsDefaultProtocolClient('mailto');
+  const compose = (url: string | undefined): void => {
+    const draft = url ? parseMailto(url) : null;
+    if (draft) mailService.announce('composeRequested', draft);
+  };
+  app.on('open-url', (event, url) => {
+    event.preventDefault();
+    compose(url);
+  });
+  compose(pendingMailto ?? process.argv.find((argument) => argument.toLowerCase().startsWith('mailto:')));
+  app.on('second-instance', (_event, argv) => {
+    compose(argv.find((argument) => argument.toLowerCase().startsWith('mailto:')));
     if (mainWindow === null) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();
+  });
+
+  // The unread count of every inbox on the dock / launcher icon, where the platform shows one.
+  let badgeTimer: NodeJS.Timeout | null = null;
+  mailService.onEvent((name) => {
+    if ((name !== 'messagesChanged' && name !== 'accountsChanged') || badgeTimer) return;
+    badgeTimer = setTimeout(() => {
+      badgeTimer = null;
+      void unreadInInboxes(mailService).then((unread) => app.setBadgeCount(unread));
+    }, BADGE_UPDATE_INTERVAL_MS);
   });
   // macOS: clicking the dock icon with no window open brings the window back.
   app.on('activate', async () => {
@@ -168,6 +206,13 @@ app.on('will-quit', (event) => {
   event.preventDefault();
   closing = true;
   void service.close().finally(() => app.quit());
+});
+
+/** A mailto: the OS hands over (macOS open-url) before the service is ready. */
+let pendingMailto: string | undefined;
+app.once('open-url', (event, url) => {
+  event.preventDefault();
+  pendingMailto = url;
 });
 
 if (!app.requestSingleInstanceLock()) {

@@ -31,6 +31,8 @@ export type ServiceEventListener = <E extends MailEvent>(name: E, payload: MailE
 export interface MailService {
   api: MailApi;
   onEvent(listener: ServiceEventListener): () => void;
+  /** Lets a shell push an event to every renderer (e.g. a mailto: request from the OS). */
+  announce<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
   /** For the CLI and tests: the parts the contract does not expose (export, import, seeding). */
   internals: ServiceInternals;
   close(): Promise<void>;
@@ -386,6 +388,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    announce: emit,
     internals: { store, accounts, engineFor, outbox, actions, resolveAccount, oauth },
     async close() {
       if (closed) return;
