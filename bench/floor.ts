@@ -9,33 +9,17 @@
  * Prints one line of JSON: { bytes, messages }.
  */
 import tls from 'node:tls';
+import { PatternCounter } from './pattern-counter';
 
 type Mode = 'imap-bodies' | 'imap-headers' | 'pop3';
 
+/** Nothing on loopback takes this long; a hang is reported instead of stalling the benchmark. */
+const FLOOR_TIMEOUT_MS = 180_000;
 /** A tag no message line of the corpus starts with, so "\r\nTAG " marks the tagged completion (RFC 3501 §2.2.2). */
 const FETCH_TAG = 'Zf9';
 /** What the header-only sync asks for (RFC 3501 §6.4.5): the envelope, flags, size and arrival date. */
 const HEADER_ITEMS =
   'UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODY.PEEK[HEADER.FIELDS (Message-ID In-Reply-To References Content-Type List-Id)]';
-
-/** Counts occurrences of `pattern` in a stream of chunks, including those split across two chunks. */
-class PatternCounter {
-  private tail = Buffer.alloc(0);
-  count = 0;
-
-  constructor(private readonly pattern: Buffer) {}
-
-  feed(chunk: Buffer): void {
-    const keep = this.pattern.length - 1;
-    if (this.tail.length > 0) {
-      // Only matches that start in the tail and end in the chunk: the tail is shorter than the pattern.
-      const seam = Buffer.concat([this.tail, chunk.subarray(0, keep)]);
-      for (let at = seam.indexOf(this.pattern); at >= 0; at = seam.indexOf(this.pattern, at + 1)) this.count += 1;
-    }
-    for (let at = chunk.indexOf(this.pattern); at >= 0; at = chunk.indexOf(this.pattern, at + 1)) this.count += 1;
-    this.tail = Buffer.from(chunk.subarray(Math.max(0, chunk.length - keep)));
-  }
-}
 
 function connect(host: string, port: number): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -89,6 +73,10 @@ async function imap(
       counter.feed(chunk);
       if (counter.count > 0) resolve();
     });
+    setTimeout(
+      () => reject(new Error(`no end of the FETCH after ${FLOOR_TIMEOUT_MS} ms (${bytes} bytes)`)),
+      FLOOR_TIMEOUT_MS,
+    ).unref();
     socket.once('error', reject);
     socket.once('close', () => reject(new Error('the server closed the connection during FETCH')));
     socket.write(`${FETCH_TAG} UID FETCH 1:* ${headersOnly ? `(${HEADER_ITEMS})` : 'BODY.PEEK[]'}\r\n`);
@@ -124,6 +112,10 @@ async function pop3(
       counter.feed(chunk);
       if (counter.count >= messages) resolve();
     });
+    setTimeout(
+      () => reject(new Error(`${counter.count} of ${messages} RETR responses after ${FLOOR_TIMEOUT_MS} ms`)),
+      FLOOR_TIMEOUT_MS,
+    ).unref();
     socket.once('error', reject);
     socket.once('close', () => reject(new Error('the server closed the connection during RETR')));
     const commands: string[] = [];

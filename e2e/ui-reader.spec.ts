@@ -12,7 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../main/web/web-host';
 import { CHROMIUM_EXECUTABLE } from './support/chromium';
 import { EVIL_ORIGIN, HOSTILE_SAMPLES, NEWSLETTER_HTML } from './support/hostile-html';
-import { createScriptedService, htmlMessage, serveScripted, type ScriptedService } from './support/scripted-service';
+import {
+  createScriptedService,
+  htmlMessage,
+  REMOTE_PIXEL_BASE64,
+  serveScripted,
+  type ScriptedService,
+} from './support/scripted-service';
 import { foreignRequests, openAppPage, screenshot, VISIBLE_TIMEOUT_MS } from './support/ui';
 
 const SETTLE_MS = 800;
@@ -127,8 +133,8 @@ describe('the reader', () => {
     await close();
   });
 
-  it('blocks remote images until asked, remembers "always from this sender", and warns about a deceptive link', async () => {
-    const { page, close } = await openMessage('Spring newsletter');
+  it('blocks remote images until asked, loads them through main, remembers "always from this sender", and warns about a deceptive link', async () => {
+    const { page, requests, close } = await openMessage('Spring newsletter');
     const bar = page.getByRole('region', { name: 'Remote content' });
     expect(await bar.textContent()).toContain('1 remote image was blocked');
     expect(await page.locator('iframe.mail-frame').getAttribute('srcdoc')).not.toContain('banner.png');
@@ -140,17 +146,32 @@ describe('the reader', () => {
     expect(await target.getAttribute('rel')).toBe('noopener noreferrer');
     await screenshot(page, 'reader-remote-blocked');
 
+    service.calls.length = 0;
+    canaryHits.length = 0;
     await bar.getByRole('button', { name: 'Always from news@newsletter.example' }).click();
+    // Main fetches the image (fetchRemoteImages); the frame gets it as data, never the remote address.
     await expect
       .poll(() => page.locator('iframe.mail-frame').getAttribute('srcdoc'))
-      .toContain(`${EVIL_ORIGIN}/banner.png`);
-    expect(await page.locator('iframe.mail-frame').getAttribute('srcdoc')).toContain(`img-src data: ${EVIL_ORIGIN};`);
+      .toContain(`data:image/png;base64,${REMOTE_PIXEL_BASE64}`);
+    const srcdoc = (await page.locator('iframe.mail-frame').getAttribute('srcdoc')) ?? '';
+    expect(srcdoc).not.toContain(EVIL_ORIGIN);
+    expect(srcdoc).toContain(`img-src data:;`);
+    expect(service.calls.filter((call) => call.method === 'fetchRemoteImages').map((call) => call.request)).toEqual([
+      { messageId: 'newsletter', urls: [`${EVIL_ORIGIN}/banner.png`] },
+    ]);
+    // The banner shows, at the size the mail gives it, from the data main handed over.
+    const banner = page.frameLocator('iframe.mail-frame').getByRole('img', { name: 'Banner from the sender' });
+    await expect.poll(() => banner.evaluate((image: HTMLImageElement) => image.naturalWidth)).toBe(480);
+    await page.waitForTimeout(SETTLE_MS);
+    expect(canaryHits).toEqual([]);
+    expect(foreignRequests(requests, `127.0.0.1:${host.port}`)).toEqual([]);
     expect(await page.getByText('Remote content from news@newsletter.example is always loaded.').isVisible()).toBe(
       true,
     );
     expect(await page.evaluate(() => localStorage.getItem('whereabouts.remote-content.senders'))).toBe(
       '["news@newsletter.example"]',
     );
+    await screenshot(page, 'reader-remote-loaded');
 
     // The plain-text view of an HTML-only message, and the message's source.
     await page.getByRole('button', { name: 'Plain text' }).click();

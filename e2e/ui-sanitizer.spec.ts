@@ -24,15 +24,22 @@ const CONTROL_TIMEOUT_MS = 5_000;
  * clock checks) also reaches the canary under other names; only these can come from the page.
  */
 const SAMPLE_HOST = /(?:^|\.)(?:example|test)(?::\d+)?$/;
+/** A 1×1 PNG, as main would hand back a fetched remote image. */
+const PIXEL_BASE64 =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
 interface SanitizedHtml {
   body: string;
   blockedRemoteCount: number;
-  remoteOrigins: string[];
+  remoteUrls: string[];
+  missingRemoteCount: number;
   links: { text: string; href: string; host: string | null; deceptive: boolean }[];
 }
 interface SanitizerModule {
-  sanitizeMailHtml(html: string, options: { allowRemote: boolean }): SanitizedHtml;
+  sanitizeMailHtml(
+    html: string,
+    options: { allowRemote: boolean; remoteImages?: Record<string, string> },
+  ): SanitizedHtml;
   frameDocument(sanitized: SanitizedHtml): string;
   htmlToText(html: string): string;
 }
@@ -219,7 +226,8 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
       document.getElementById('host')?.append(control);
     }, EVIL_ORIGIN);
     await expect.poll(() => requests, { timeout: CONTROL_TIMEOUT_MS }).toContain(`${EVIL_ORIGIN}/control.png`);
-    expect(await page.evaluate(() => window.__control)).toBe(1);
+    // The error event of the aborted request may come a moment after the request itself.
+    await expect.poll(() => page.evaluate(() => window.__control), { timeout: CONTROL_TIMEOUT_MS }).toBe(1);
     await context.close();
   });
 
@@ -239,21 +247,20 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
     expect(dialogs).toEqual([]);
     expect(page.frames().length).toBe(HOSTILE_SAMPLES.length + 1);
 
-    // Control: remote content the user allowed does load in such a frame, so the silence above is real.
-    await page.evaluate((html) => {
-      const sanitized = window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: true });
+    // Control: the same frame without the sanitizer does load a remote image, so the silence above is real.
+    await page.evaluate((origin) => {
       const frame = document.createElement('iframe');
       frame.setAttribute('sandbox', '');
-      frame.srcdoc = window.WhereaboutsSanitizer.frameDocument(sanitized);
+      frame.srcdoc = `<img src="${origin}/frame-control.png">`;
       document.getElementById('host')?.append(frame);
-    }, NEWSLETTER_HTML);
-    await expect.poll(() => requests, { timeout: CONTROL_TIMEOUT_MS }).toEqual([`${EVIL_ORIGIN}/banner.png`]);
+    }, EVIL_ORIGIN);
+    await expect.poll(() => requests, { timeout: CONTROL_TIMEOUT_MS }).toEqual([`${EVIL_ORIGIN}/frame-control.png`]);
     await context.close();
   });
 
   it('keeps inline images and styles, counts blocked remote images, and lists links with a warning for deceptive ones', async () => {
     const { context, page } = await openHarness();
-    const [blocked, allowed] = await page.evaluate(
+    const [blocked, allowedNothingFetched] = await page.evaluate(
       (html) => [
         window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: false }),
         window.WhereaboutsSanitizer.sanitizeMailHtml(html, { allowRemote: true }),
@@ -261,13 +268,14 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
       NEWSLETTER_HTML,
     );
     expect(blocked.blockedRemoteCount).toBe(1);
-    expect(blocked.remoteOrigins).toEqual([]);
+    expect(blocked.remoteUrls).toEqual([`${EVIL_ORIGIN}/banner.png`]);
     expect(blocked.body).toContain('src="data:image/png;base64,');
     expect(blocked.body).not.toContain('banner.png');
     expect(blocked.body).toContain('.card');
-    expect(allowed.blockedRemoteCount).toBe(0);
-    expect(allowed.remoteOrigins).toEqual([EVIL_ORIGIN]);
-    expect(allowed.body).toContain(`src="${EVIL_ORIGIN}/banner.png"`);
+    // Allowed, but main has not fetched it (yet): still nothing remote in the markup.
+    expect(allowedNothingFetched.blockedRemoteCount).toBe(0);
+    expect(allowedNothingFetched.missingRemoteCount).toBe(1);
+    expect(allowedNothingFetched.body).not.toContain(EVIL_ORIGIN);
     expect(blocked.links).toEqual([
       {
         text: 'https://www.bank.example/login',
@@ -280,13 +288,61 @@ describe('the mail sanitizer in Chromium, with no CSP to help it', () => {
     await context.close();
   });
 
+  it('puts the data main fetched in place of each remote image: img src, srcset candidates and CSS url()', async () => {
+    const { context, page, requests } = await openHarness();
+    const fetched = `data:image/png;base64,${PIXEL_BASE64}`;
+    const html = [
+      `<img id="a" src="${EVIL_ORIGIN}/a.png" alt="a">`,
+      `<img id="b" srcset="${EVIL_ORIGIN}/b1.png 1x, ${EVIL_ORIGIN}/b2.png 2x, ${EVIL_ORIGIN}/not-fetched.png 3x" alt="b">`,
+      `<div id="c" style="background-image:url('${EVIL_ORIGIN}/c.png');height:10px">c</div>`,
+      `<style>.d{background:url(${EVIL_ORIGIN}/d.png) no-repeat}</style><div class="d">d</div>`,
+      `<table background="${EVIL_ORIGIN}/e.png"><tr><td>e</td></tr></table>`,
+      `<img id="f" src="${EVIL_ORIGIN}/f.png" alt="f">`,
+    ].join('');
+    const result = await page.evaluate(
+      ({ source, data, origin }) => {
+        const first = window.WhereaboutsSanitizer.sanitizeMailHtml(source, { allowRemote: false });
+        const remoteImages: Record<string, string> = {};
+        for (const url of first.remoteUrls) if (!/not-fetched|f\.png/.test(url)) remoteImages[url] = data;
+        // Main never returns anything but raster data; anything else given here is ignored.
+        remoteImages[`${origin}/f.png`] = 'data:text/html;base64,PHNjcmlwdD4=';
+        const second = window.WhereaboutsSanitizer.sanitizeMailHtml(source, { allowRemote: true, remoteImages });
+        const container = document.createElement('div');
+        container.id = 'fetched';
+        container.innerHTML = second.body;
+        document.getElementById('host')?.append(container);
+        return { urls: first.remoteUrls, second };
+      },
+      { source: html, data: fetched, origin: EVIL_ORIGIN },
+    );
+    expect(result.urls.sort()).toEqual(
+      ['a', 'b1', 'b2', 'not-fetched', 'c', 'd', 'e', 'f'].map((name) => `${EVIL_ORIGIN}/${name}.png`).sort(),
+    );
+    expect(result.second.body).not.toContain(EVIL_ORIGIN);
+    expect(result.second.missingRemoteCount).toBe(2);
+    expect(await page.locator('#fetched #a').getAttribute('src')).toBe(fetched);
+    expect(await page.locator('#fetched #b').getAttribute('srcset')).toBe(`${fetched} 1x, ${fetched} 2x`);
+    expect(await page.locator('#fetched #c').getAttribute('style')).toContain(`url("${fetched}")`);
+    expect(await page.locator('#fetched style').textContent()).toContain(`url("${fetched}")`);
+    expect(await page.locator('#fetched table').getAttribute('background')).toBe(fetched);
+    expect(await page.locator('#fetched #f').getAttribute('src')).toBeNull();
+    await page.waitForTimeout(SETTLE_MS);
+    expect(requests).toEqual([]);
+    await context.close();
+  });
+
   it('refuses a URL that swallowed markup (EFAIL) even when remote content is allowed', async () => {
     const { context, page } = await openHarness();
     const efail = HOSTILE_SAMPLES.filter((sample) => sample.name.startsWith('efail'));
     const bodies = await page.evaluate(
-      (samples) =>
-        samples.map((sample) => window.WhereaboutsSanitizer.sanitizeMailHtml(sample.html, { allowRemote: true }).body),
-      efail,
+      ({ samples, data }) =>
+        samples.map((sample) => {
+          // Even with every URL it names fetched, a URL that swallowed markup is never used.
+          const { remoteUrls } = window.WhereaboutsSanitizer.sanitizeMailHtml(sample.html, { allowRemote: false });
+          const remoteImages = Object.fromEntries(remoteUrls.map((url) => [url, data]));
+          return window.WhereaboutsSanitizer.sanitizeMailHtml(sample.html, { allowRemote: true, remoteImages }).body;
+        }),
+      { samples: efail, data: `data:image/png;base64,${PIXEL_BASE64}` },
     );
     for (const body of bodies) {
       expect(body).not.toContain(EVIL_ORIGIN);

@@ -8,6 +8,7 @@
  * Each method also records its calls, so a spec can assert what the UI asked for.
  */
 import path from 'node:path';
+import { deflateSync } from 'node:zlib';
 import type {
   AccountResidency,
   ChangePlan,
@@ -72,6 +73,53 @@ const NEWEST_MS = Date.UTC(2024, 5, 1, 9, 0, 0);
 const MESSAGE_SPACING_MS = 37 * 60 * 1000;
 
 export const ME = { work: 'me@work.example', home: 'me@home.example' };
+
+/** A PNG (RFC 2083) of one colour fading to another, left to right: a stand-in for a newsletter's banner. */
+function bannerPng(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, index) => {
+    let value = index;
+    for (let bit = 0; bit < 8; bit += 1) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
+    return value >>> 0;
+  });
+  const crc = (bytes: Buffer) => {
+    let value = 0xffffffff;
+    for (const byte of bytes) value = crcTable[(value ^ byte) & 0xff] ^ (value >>> 8);
+    return (value ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const check = Buffer.alloc(4);
+    check.writeUInt32BE(crc(body));
+    return Buffer.concat([length, body, check]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.alloc(1 + width * 3);
+  for (let x = 0; x < width; x += 1) {
+    const share = x / (width - 1);
+    row.set([Math.round(29 + share * 180), Math.round(78 + share * 20), Math.round(216 - share * 120)], 1 + x * 3);
+  }
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** What fetchRemoteImages answers for any .png/.gif/.jpg URL, as main would return it. */
+export const REMOTE_PIXEL_BASE64 = bannerPng(480, 72).toString('base64');
+
+/** The bytes getAttachment answers for a part: distinct per message and part, and not text. */
+export function attachmentBytes(messageId: string, partId: string): Buffer {
+  const seed = Buffer.from(`${messageId}/${partId}`, 'utf8');
+  return Buffer.concat([Buffer.from([0x25, 0x50, 0x44, 0x46, 0x2d, 0x00, 0xff, 0x80]), seed]);
+}
 
 export interface ScriptedFolder {
   view: FolderView;
@@ -148,6 +196,8 @@ export interface ScriptedService {
   outbox: OutboxItem[];
   /** Makes every later call of `method` fail with `error`, as the real service would report it. */
   fail(method: keyof MailApi, error: MailError | null): void;
+  /** Ends a started sign-in as the browser would, and announces it (oauthSignInFinished). */
+  finishSignIn(signInId: string, outcome: { ok: true } | { ok: false; error: MailError }): void;
 }
 
 export function createScriptedService(options: ScriptedOptions = {}): ScriptedService {
@@ -174,6 +224,7 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     { view: folder('home', 'home-sent', 'Sent', 'sent', 'local'), count: 23 },
     { view: folder('home', 'home-family', 'Family', null, 'local'), count: 17 },
   ];
+  const signIns = new Map<string, { email: string; provider: string; accountId: string | null; finished: boolean }>();
   const seen = new Set<string>();
   const unseen = new Set<string>();
   const deleted = new Set<string>();
@@ -497,8 +548,22 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
   const api: MailApi = {
     getAppInfo: async () => ({ version: '0.1.0', shell: 'browser', profileDir: '/scripted' }),
     listAccounts: async () => accounts,
-    addAccount: async () => {
-      throw new MailError('INTERNAL', 'The scripted service does not add accounts.');
+    addAccount: async ({ settings, signInId }) => {
+      if (settings.auth?.kind === 'oauth2' && !signIns.get(signInId ?? '')?.finished) {
+        throw new MailError('INVALID_INPUT', 'This sign-in is unknown or has expired. Sign in again.');
+      }
+      const account: AccountView = {
+        ...settings,
+        id: `added-${accounts.length + 1}`,
+        createdAt: new Date(NEWEST_MS).toISOString(),
+        connectivity: 'online',
+        lastError: null,
+        lastSyncAt: null,
+      };
+      accounts.push(account);
+      folders.push({ view: folder(account.id, `${account.id}-inbox`, 'Inbox', 'inbox', 'server', 'INBOX'), count: 3 });
+      emit('accountsChanged', { accounts });
+      return account;
     },
     removeAccount: async () => undefined,
     testConnection: async () => ({ incoming: { ok: true }, smtp: { ok: true } }),
@@ -544,16 +609,47 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       for (const id of messageIds) deleted.add(id);
       changed(messageIds);
     },
-    copyMessages: async () => undefined,
+    copyMessages: async ({ folderId }) => {
+      const target = folderById(folderId);
+      target.count += 1;
+      emit('messagesChanged', { accountId: target.view.accountId, folderIds: [folderId] });
+    },
     deleteMessages: async ({ messageIds }) => {
       for (const id of messageIds) deleted.add(id);
       changed(messageIds);
     },
-    createFolder: async () => {
-      throw new MailError('INTERNAL', 'Not scripted.');
+    createFolder: async ({ accountId, name, parentId, kind }) => {
+      const account = accounts.find((candidate) => candidate.id === accountId);
+      if (account?.mode === 'pop3' && kind === 'server') {
+        throw new MailError(
+          'NOT_AVAILABLE_IN_MODE',
+          'POP3 has no folders on the server: create the folder on this computer, or switch the account to IMAP.',
+        );
+      }
+      const parent = parentId ? folderById(parentId).view : null;
+      const created = folder(
+        accountId,
+        `${accountId}-folder-${folders.length + 1}`,
+        name,
+        null,
+        kind,
+        parent ? `${parent.path}/${name}` : name,
+      );
+      folders.push({ view: created, count: 0 });
+      emit('foldersChanged', { accountId });
+      return created;
     },
-    renameFolder: async () => undefined,
-    deleteFolder: async () => undefined,
+    renameFolder: async ({ folderId, name }) => {
+      const target = folderById(folderId);
+      const cut = target.view.path.lastIndexOf('/');
+      target.view = { ...target.view, name, path: cut < 0 ? name : `${target.view.path.slice(0, cut)}/${name}` };
+      emit('foldersChanged', { accountId: target.view.accountId });
+    },
+    deleteFolder: async ({ folderId }) => {
+      const target = folderById(folderId);
+      folders.splice(folders.indexOf(target), 1);
+      emit('foldersChanged', { accountId: target.view.accountId });
+    },
     downloadMessages: async () => undefined,
     search: async ({ query, accountId, limit }) => {
       const needle = query.toLowerCase();
@@ -592,6 +688,74 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       };
     },
     planChange: async ({ accountId, change }) => plan(accountId, change),
+    discoverSettings: async ({ email }) => ({
+      email,
+      displayName: null,
+      imap: [],
+      pop3: [],
+      smtp: [],
+      reasons: ['DNS: no SRV records (RFC 6186) for this domain.'],
+    }),
+    lookUpProvider: async ({ email }) => {
+      const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+      const endpoint = (host: string, port: number) => ({ host, port, security: 'tls' as const });
+      if (domain === 'gmail.com') {
+        return {
+          id: 'gmail',
+          displayName: 'Gmail',
+          modes: ['imap', 'pop3'],
+          imap: endpoint('imap.gmail.com', 993),
+          pop3: endpoint('pop.gmail.com', 995),
+          smtp: endpoint('smtp.gmail.com', 465),
+          username: email,
+          signIn: { kind: 'oauth2', provider: 'google', displayName: 'Google', available: true },
+        };
+      }
+      if (domain === 'icloud.com') {
+        return {
+          id: 'icloud',
+          displayName: 'iCloud Mail',
+          modes: ['imap'],
+          imap: endpoint('imap.mail.me.com', 993),
+          pop3: null,
+          smtp: { host: 'smtp.mail.me.com', port: 587, security: 'starttls' },
+          username: email,
+          signIn: { kind: 'app-password', helpUrl: 'https://support.apple.com/102654' },
+        };
+      }
+      return null;
+    },
+    startOAuthSignIn: async ({ email, provider, accountId }) => {
+      const signInId = `sign-in-${signIns.size + 1}`;
+      signIns.set(signInId, { email, provider, accountId: accountId ?? null, finished: false });
+      return {
+        signInId,
+        authorizationUrl: `https://accounts.${provider}.example/authorize?login_hint=${encodeURIComponent(email)}`,
+        browserOpened: false,
+      };
+    },
+    cancelOAuthSignIn: async ({ signInId }) => {
+      signIns.delete(signInId);
+    },
+    getAttachment: async ({ messageId, partId }) => {
+      const detail = detailOf(messageId);
+      const attachment = detail.attachments.find((candidate) => candidate.partId === partId);
+      if (attachment === undefined) throw new MailError('NOT_FOUND', 'That attachment no longer exists.');
+      return {
+        filename: attachment.filename,
+        contentType: attachment.contentType,
+        base64: attachmentBytes(messageId, partId).toString('base64'),
+      };
+    },
+    fetchRemoteImages: async ({ urls }) => {
+      const images: Record<string, string> = {};
+      const failed: Array<{ url: string; reason: string }> = [];
+      for (const url of urls) {
+        if (/\.(?:png|gif|jpe?g)(?:\?|$)/.test(url)) images[url] = `data:image/png;base64,${REMOTE_PIXEL_BASE64}`;
+        else failed.push({ url, reason: 'the server answered 404' });
+      }
+      return { images, failed };
+    },
     switchMode: async ({ accountId, change }) => {
       const result = plan(accountId, change);
       const total = result.totals.download.count + result.totals.upload.count;
@@ -637,6 +801,28 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     fail(method, error) {
       if (error === null) failures.delete(method);
       else failures.set(method, error);
+    },
+    finishSignIn(signInId, outcome) {
+      const entry = signIns.get(signInId);
+      if (entry === undefined) throw new Error(`no sign-in ${signInId} is waiting`);
+      if (outcome.ok) {
+        entry.finished = true;
+        emit('oauthSignInFinished', {
+          signInId,
+          ok: true,
+          email: entry.email,
+          provider: entry.provider,
+          accountId: entry.accountId,
+        });
+      } else {
+        signIns.delete(signInId);
+        emit('oauthSignInFinished', {
+          signInId,
+          ok: false,
+          error: outcome.error.toPayload(),
+          accountId: entry.accountId,
+        });
+      }
     },
   };
 }

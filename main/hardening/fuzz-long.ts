@@ -2,7 +2,10 @@
  * The MIME fuzz properties of mime-fuzz.test.ts, run for as long as you like (default 5 minutes
  * per property) instead of a few seconds:
  *
- *   npx tsx main/hardening/fuzz-long.ts [--seconds 300] [--seed 12345] [--only hostile|well-formed|stored]
+ *   npx tsx main/hardening/fuzz-long.ts [--seconds 300] [--only hostile|well-formed|stored]
+ *                                       [--seed 12345 [--path 3:1:0]]
+ *
+ * `--seed` and `--path` replay a failure that fast-check reported (here or in mime-fuzz.test.ts).
  *
  * Prints the number of messages tried per property and, on failure, the seed, the shrunk counter-
  * example's first bytes and what broke; exits 1 on failure. Stores into a throw-away profile in the
@@ -19,6 +22,7 @@ const MANY_RUNS = Number.MAX_SAFE_INTEGER;
 interface Options {
   seconds: number;
   seed: number | undefined;
+  path: string | undefined;
   only: string | undefined;
 }
 
@@ -32,7 +36,7 @@ function readOptions(argv: readonly string[]): Options {
   const seed = seedText === undefined ? undefined : Number(seedText);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('--seconds takes a positive number');
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw new Error('--seed takes an integer');
-  return { seconds, seed, only: valueOf('--only') };
+  return { seconds, seed, path: valueOf('--path'), only: valueOf('--only') };
 }
 
 async function main(): Promise<number> {
@@ -42,7 +46,11 @@ async function main(): Promise<number> {
   try {
     await store.upsertAccount(testAccount('fuzz', 'pop3'));
     const folderId = (await store.upsertFolder({ accountId: 'fuzz', kind: 'local', path: 'Fuzz' })).id;
-    const properties: Array<{ name: string; arbitrary: fc.Arbitrary<MessageSpec>; check: (spec: MessageSpec) => Promise<void> }> = [
+    const properties: Array<{
+      name: string;
+      arbitrary: fc.Arbitrary<MessageSpec>;
+      check: (spec: MessageSpec) => Promise<void>;
+    }> = [
       { name: 'hostile', arbitrary: hostileMessage(), check: checkHostile },
       { name: 'well-formed', arbitrary: wellFormedMessage(), check: checkWellFormed },
       { name: 'stored', arbitrary: hostileMessage(), check: (spec) => checkStored(spec, store, folderId) },
@@ -55,6 +63,7 @@ async function main(): Promise<number> {
         numRuns: MANY_RUNS,
         interruptAfterTimeLimit: options.seconds * 1000,
         ...(options.seed === undefined ? {} : { seed: options.seed }),
+        ...(options.path === undefined ? {} : { path: options.path }),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       if (details.failed) {
@@ -62,7 +71,9 @@ async function main(): Promise<number> {
         process.stdout.write(`${property.name}: FAILED after ${details.numRuns} messages (${seconds} s)\n`);
         process.stdout.write(`${fc.defaultReportMessage(details) ?? ''}\n`);
       } else {
-        process.stdout.write(`${property.name}: ${details.numRuns} messages, no failure (${seconds} s, seed ${details.seed})\n`);
+        process.stdout.write(
+          `${property.name}: ${details.numRuns} messages, no failure (${seconds} s, seed ${details.seed})\n`,
+        );
       }
     }
     return failed ? 1 : 0;

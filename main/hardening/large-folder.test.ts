@@ -19,6 +19,11 @@ const STORED = 200;
 const PAGE = 50;
 /** What a person still feels as immediate for one page or one search. */
 const INTERACTIVE_MS = 1_000;
+/**
+ * Totals that read every row (residency counts and bytes, unread counts): ~0.2 s on an idle
+ * machine. Generous, because a loaded CI machine is several times slower.
+ */
+const FULL_SCAN_MS = 2_000;
 /** Ranking every row of the folder (a word in every subject): ~0.2 s idle, more on a loaded CI machine. */
 const RANK_ALL_MS = 2_000;
 /** A rare subject word: in every 10,000th row. */
@@ -173,21 +178,21 @@ describe('a folder of 200,000 messages', () => {
     expect(sender.milliseconds).toBeLessThan(INTERACTIVE_MS);
   });
 
-  it('counts residency and unread mail in under a second', () => {
+  it('counts residency and unread mail within the full-scan bound', () => {
     const totals = timed('residency totals of the account', () => store.residencyTotals({ accountId: 'big' }));
     expect(totals.value.server.count).toBe(ROWS - STORED);
     expect(totals.value.both.count).toBe(STORED);
     expect(totals.value.local.count).toBe(STORED);
-    expect(totals.milliseconds).toBeLessThan(INTERACTIVE_MS);
+    expect(totals.milliseconds).toBeLessThan(FULL_SCAN_MS);
     const byFolder = timed('residency totals by folder', () => store.residencyTotalsByFolder('big'));
     expect(byFolder.value.get(inboxId)?.server.count).toBe(ROWS - STORED);
-    expect(byFolder.milliseconds).toBeLessThan(INTERACTIVE_MS);
+    expect(byFolder.milliseconds).toBeLessThan(FULL_SCAN_MS);
     const folders = timed('folder list with counts', () => store.listFolders('big'));
     const inbox = folders.value.find((folder) => folder.id === inboxId);
     // Every fourth header row is unread; stored messages arrive without \Seen.
     const unreadHeaders = Math.ceil((ROWS - STORED) / 4);
     expect(inbox).toMatchObject({ total: ROWS, unread: unreadHeaders + STORED });
-    expect(folders.milliseconds).toBeLessThan(INTERACTIVE_MS);
+    expect(folders.milliseconds).toBeLessThan(FULL_SCAN_MS);
     const counts = timed('folder counts', () => store.folderCounts(inboxId));
     expect(counts.value.total).toBe(ROWS);
     expect(counts.milliseconds).toBeLessThan(INTERACTIVE_MS);

@@ -194,7 +194,11 @@ const INNER_WEIGHTS: NodeWeights = { leaf: 4, multipart: 3, message: 1 };
 /** At the top, mostly multiparts: single-part messages are the easy case. */
 const TOP_WEIGHTS: NodeWeights = { leaf: 1, multipart: 5, message: 0 };
 
-function nodeArbitrary(hostile: boolean, depthLeft: number, weights: NodeWeights = INNER_WEIGHTS): fc.Arbitrary<MimeNode> {
+function nodeArbitrary(
+  hostile: boolean,
+  depthLeft: number,
+  weights: NodeWeights = INNER_WEIGHTS,
+): fc.Arbitrary<MimeNode> {
   const leaves = fc.oneof({ weight: 3, arbitrary: textLeaf(hostile) }, { weight: 1, arbitrary: binaryLeaf(hostile) });
   if (depthLeft <= 0) return leaves;
   const multipart: fc.Arbitrary<MultipartNode> = fc.record({
@@ -233,7 +237,15 @@ function nodeArbitrary(hostile: boolean, depthLeft: number, weights: NodeWeights
 function deepChain(depth: number, leaf: MimeNode): MimeNode {
   let node = leaf;
   for (let level = 0; level < depth; level += 1) {
-    node = { kind: 'multipart', subtype: 'mixed', boundary: 'deep', preamble: '', epilogue: '', children: [node], fault: 'none' };
+    node = {
+      kind: 'multipart',
+      subtype: 'mixed',
+      boundary: 'deep',
+      preamble: '',
+      epilogue: '',
+      children: [node],
+      fault: 'none',
+    };
   }
   return node;
 }
@@ -583,7 +595,15 @@ export function renderMessage(spec: MessageSpec, hostile: boolean): RenderedMess
   // The top-level body of a message is never message/rfc822 here; wrap one in a multipart.
   const body: MimeNode =
     spec.body.kind === 'message'
-      ? { kind: 'multipart', subtype: 'mixed', boundary: 'top', preamble: '', epilogue: '', children: [spec.body], fault: 'none' }
+      ? {
+          kind: 'multipart',
+          subtype: 'mixed',
+          boundary: 'top',
+          preamble: '',
+          epilogue: '',
+          children: [spec.body],
+          fault: 'none',
+        }
       : spec.body;
   const rendered = renderNode(body, '', context, flags);
   const headers = [

@@ -49,7 +49,8 @@ function checkShape(result: ParseResult, rendered: RenderedMessage): void {
     if (!/^[1-9]\d*(\.[1-9]\d*)*$/.test(id)) fail(`"${id}" is not an IMAP part number`, rendered);
   }
   for (const part of result.parts) {
-    if (part.kind !== 'text' && part.kind !== 'html') fail(`part ${part.partId} has kind ${String(part.kind)}`, rendered);
+    if (part.kind !== 'text' && part.kind !== 'html')
+      fail(`part ${part.partId} has kind ${String(part.kind)}`, rendered);
     if (typeof part.content !== 'string') fail(`part ${part.partId} has no text content`, rendered);
   }
 }

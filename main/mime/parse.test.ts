@@ -194,3 +194,20 @@ describe('HTML to text', () => {
     expect(performance.now() - start).toBeLessThan(1_000);
   });
 });
+
+describe('sender addresses hidden in encoded words (Mailsploit)', () => {
+  it('shows an address that exists only inside an RFC 2047 word as display text, never as the sender', async () => {
+    const spoof = Buffer.from('CEO <ceo@bank.example>').toString('base64');
+    const raw = Buffer.from(`From: =?utf-8?B?${spoof}?=\r\nSubject: pay\r\n\r\nbody\r\n`);
+    const parsed = await parseMessage(raw);
+    expect(parsed.envelope.from?.address).toBe('');
+    expect(parsed.envelope.from?.name).toContain('ceo@bank.example');
+  });
+
+  it('keeps a real address next to an encoded display name', async () => {
+    const name = Buffer.from('Zoë Ng').toString('base64');
+    const raw = Buffer.from(`From: =?utf-8?B?${name}?= <zoe@example.org>\r\nSubject: hi\r\n\r\nbody\r\n`);
+    const parsed = await parseMessage(raw);
+    expect(parsed.envelope.from).toEqual({ name: 'Zoë Ng', address: 'zoe@example.org' });
+  });
+});

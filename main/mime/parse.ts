@@ -297,7 +297,7 @@ function stringFrom(value: unknown): string | null {
 
 /** The envelope from the raw header fields alone (the fallback, and the Date source always). */
 export function envelopeFromRawHeaders(headers: readonly RawHeader[]): Envelope {
-  const from = parseAddressList(firstHeader(headers, 'from'));
+  const from = literalAddressesOnly(parseAddressList(firstHeader(headers, 'from')), firstHeader(headers, 'from'));
   return {
     messageId: parseMessageIds(firstHeader(headers, 'message-id'))[0] ?? null,
     inReplyTo: parseMessageIds(firstHeader(headers, 'in-reply-to'))[0] ?? null,
@@ -312,9 +312,24 @@ export function envelopeFromRawHeaders(headers: readonly RawHeader[]): Envelope 
   };
 }
 
+/**
+ * An address must stand in the header as written, outside any encoded word. An RFC 2047 encoded
+ * word may only carry display text (RFC 2047 section 5): an "address" that appears only after
+ * decoding (`From: =?utf-8?B?…ceo@bank.example…?=`, the Mailsploit trick) is a display name that
+ * pretends to be a sender, and is shown as such.
+ */
+export function literalAddressesOnly(addresses: readonly Address[], rawValue: string | null): Address[] {
+  const literal = (rawValue ?? '').replace(/=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=/g, ' ').toLowerCase();
+  return addresses.map((entry) => {
+    if (entry.address === '' || literal.includes(entry.address.toLowerCase())) return entry;
+    const name = [entry.name, entry.address].filter((part) => part !== '').join(' ');
+    return { name, address: '' };
+  });
+}
+
 function envelopeFromParserHeaders(headers: Map<string, unknown>, raw: readonly RawHeader[]): Envelope {
   const subject = stringFrom(headers.get('subject'));
-  const from = addressesFrom(headers.get('from'));
+  const from = literalAddressesOnly(addressesFrom(headers.get('from')), firstHeader(raw, 'from'));
   const referencesValue = headers.get('references');
   const references = (Array.isArray(referencesValue) ? referencesValue : [referencesValue])
     .filter((entry): entry is string => typeof entry === 'string')

@@ -30,7 +30,7 @@ import type {
   SortKey,
 } from '../../shared/model';
 import { parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
-import { openIndexDatabase, type IndexDatabase } from './database';
+import { openIndexDatabase, translateSqliteError, type IndexDatabase } from './database';
 import { buildFtsQuery } from './fts-query';
 import { KeyedLock } from './keyed-lock';
 import {
@@ -280,6 +280,32 @@ interface FoundFile {
   fileName: string;
 }
 
+/**
+ * A prepared statement whose failures on a full disk (SQLITE_FULL) arrive as DISK_FULL, like those
+ * of the transactions (database.ts): a write outside a transaction (sync state, confirmations,
+ * queued actions) must not reach the user as "Something went wrong".
+ */
+interface IndexStatement {
+  run(...parameters: unknown[]): Database.RunResult;
+  get(...parameters: unknown[]): unknown;
+  all(...parameters: unknown[]): unknown[];
+}
+
+function indexStatement(prepared: Database.Statement): IndexStatement {
+  const translated = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      throw translateSqliteError(error);
+    }
+  };
+  return {
+    run: (...parameters) => translated(() => prepared.run(...parameters)),
+    get: (...parameters) => translated(() => prepared.get(...parameters)),
+    all: (...parameters) => translated(() => prepared.all(...parameters)),
+  };
+}
+
 export class MessageStore {
   readonly profileDir: string;
   private index: IndexDatabase;
@@ -287,7 +313,7 @@ export class MessageStore {
   private readonly onStep: ((step: StoreStep) => void) | undefined;
   private readonly locks = new KeyedLock();
   private readonly listeners = new Set<(change: StoreChange) => void>();
-  private statements = new Map<string, Database.Statement>();
+  private statements = new Map<string, IndexStatement>();
   private closed = false;
   /** What the reconcile at open found and repaired. */
   lastReconcile: ReconcileReport | null = null;
@@ -306,13 +332,13 @@ export class MessageStore {
     return this.index.db;
   }
 
-  private statement(sql: string): Database.Statement {
-    let prepared = this.statements.get(sql);
-    if (!prepared) {
-      prepared = this.db.prepare(sql);
-      this.statements.set(sql, prepared);
+  private statement(sql: string): IndexStatement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = indexStatement(this.db.prepare(sql));
+      this.statements.set(sql, statement);
     }
-    return prepared;
+    return statement;
   }
 
   private get mailRoot(): string {

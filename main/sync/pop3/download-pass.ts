@@ -16,6 +16,7 @@ import type { Pop3Mailbox } from '../../protocols/pop3/pop3-mailbox';
 import type { FolderRecord, MessageRecord, QueuedAction } from '../../store/message-store';
 import type { EngineContext } from '../engine';
 import { mayDeleteFromServer } from './leave-policy';
+import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 import { ensureLocalFolders } from './local-folders';
 import { PopLocalState } from './local-state';
 import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options';
@@ -227,7 +228,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
 
 /**
  * Downloads whole messages, pipelined when allowed (RFC 2449 §6.6), each stored durably before
- * the next is handled. A message whose size does not match LIST (SIZE_MISMATCH) is skipped and
+ * the next is handled; messages above STREAMED_MESSAGE_MIN_BYTES afterwards, streamed. A message whose size does not match LIST (SIZE_MISMATCH) is skipped and
  * stays on the server; the session is still in step after it, so the others go on.
  */
 async function downloadWhole(
@@ -266,7 +267,9 @@ async function downloadWhole(
     byNumber.delete(number);
     progress.step(bytes.length);
   };
-  let remaining = downloads.map((download) => download.message.number);
+  let remaining = downloads
+    .filter((download) => download.message.size <= STREAMED_MESSAGE_MIN_BYTES)
+    .map((download) => download.message.number);
   while (remaining.length > 0) {
     try {
       if (settings.pipelining) {
@@ -274,13 +277,39 @@ async function downloadWhole(
       } else {
         for (const number of remaining) await storeOne(number, await mailbox.retrieve(number));
       }
-      return mismatches;
+      remaining = [];
     } catch (error) {
       if (!(error instanceof MailError) || error.code !== 'SIZE_MISMATCH') throw error;
       mismatches.push(error);
       // The first number not stored is the one that failed; the others come after it.
       const failed = remaining.find((number) => byNumber.has(number));
       remaining = remaining.filter((number) => byNumber.has(number) && number !== failed);
+    }
+  }
+  // Large messages one at a time, streamed from the socket into the store (streamed-retrieve.ts).
+  for (const download of downloads) {
+    if (download.message.size <= STREAMED_MESSAGE_MIN_BYTES) continue;
+    throwIfAborted(settings.signal);
+    const { attachTo } = download;
+    try {
+      const { record, bytes } = await retrieveIntoStore(mailbox, download.message.number, async (source) => {
+        if (attachTo !== null) return store.attachBody(attachTo, source);
+        const result = await store.insertMessage({
+          folderId: inbox.id,
+          source,
+          popUidl: download.message.uidl,
+          onServer: true,
+          serverConfirmedAt: settings.now().toISOString(),
+        });
+        if (result.created) created.push(result.record);
+        return result.record;
+      });
+      local.noteStored(download.message.uidl, record);
+      byNumber.delete(download.message.number);
+      progress.step(bytes);
+    } catch (error) {
+      if (!(error instanceof MailError) || error.code !== 'SIZE_MISMATCH') throw error;
+      mismatches.push(error);
     }
   }
   return mismatches;

@@ -7,6 +7,7 @@ import { MailError } from '../../../shared/errors';
 import type { MessageRecord } from '../../store/message-store';
 import type { EngineContext } from '../engine';
 import { indexByUidl, listServerMessages, openAccountMailbox, requirePop3Account } from './pop3-session';
+import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 
 export interface FetchSettings {
   pipelining: boolean;
@@ -42,18 +43,30 @@ export async function fetchPop3Bodies(
   try {
     const server = indexByUidl(await listServerMessages(mailbox));
     const byNumber = new Map<number, MessageRecord>();
+    const sizes = new Map<number, number>();
     for (const record of wanted) {
       const message = server.get(record.popUidl);
-      if (message) byNumber.set(message.number, record);
-      else vanished.push(record);
+      if (message) {
+        byNumber.set(message.number, record);
+        sizes.set(message.number, message.size);
+      } else vanished.push(record);
     }
     const numbers = [...byNumber.keys()].sort((left, right) => left - right);
     const attach = async (number: number, bytes: Buffer): Promise<void> => {
       const record = byNumber.get(number);
       if (record) await store.attachBody(record.id, bytes);
     };
-    if (settings.pipelining) await mailbox.retrieveMany(numbers, attach);
-    else for (const number of numbers) await attach(number, await mailbox.retrieve(number));
+    const sizeOf = (number: number): number => sizes.get(number) ?? 0;
+    const small = numbers.filter((number) => sizeOf(number) <= STREAMED_MESSAGE_MIN_BYTES);
+    if (settings.pipelining) await mailbox.retrieveMany(small, attach);
+    else for (const number of small) await attach(number, await mailbox.retrieve(number));
+    // Large messages (often the very ones skipped as too large for a pass) streamed, never held whole.
+    for (const number of numbers) {
+      const record = byNumber.get(number);
+      if (record && sizeOf(number) > STREAMED_MESSAGE_MIN_BYTES) {
+        await retrieveIntoStore(mailbox, number, (source) => store.attachBody(record.id, source));
+      }
+    }
     await mailbox.quit();
   } catch (error) {
     mailbox.close();

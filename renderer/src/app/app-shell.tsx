@@ -21,7 +21,8 @@ import { Composer } from '../features/composer/composer';
 import { forwardDraft, newDraft, replyDraft, type ComposeDraft } from '../features/composer/compose-draft';
 import { OutboxView } from '../features/composer/outbox-view';
 import { archiveFolder, inboxFolder } from '../features/folders/folder-tree';
-import { Sidebar, type View } from '../features/folders/sidebar';
+import { FolderDialogView, type FolderDialog } from '../features/folders/folder-dialogs';
+import { Sidebar, type FolderDrop, type View } from '../features/folders/sidebar';
 import { useFolders } from '../features/folders/use-folders';
 import type { MessageListHandle } from '../features/messages/message-list';
 import { MessagesPane, type ListTarget } from '../features/messages/messages-pane';
@@ -65,6 +66,7 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   const [helpOpen, setHelpOpen] = useState(false);
   const [switching, setSwitching] = useState<AccountView | null>(null);
   const [source, setSource] = useState<MessageSummary | null>(null);
+  const [folderDialog, setFolderDialog] = useState<FolderDialog | null>(null);
   const [readerFocus, setReaderFocus] = useState(0);
   const [connectivity, setConnectivity] = useState<Record<string, ConnectivityState>>({});
   const [progress, setProgress] = useState<Record<string, SyncProgress>>({});
@@ -118,15 +120,18 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
     compose: (to) => setComposer(newDraft(defaultAccountId(), to)),
     reply: (message, all) => setComposer(replyDraft(message, { all, ownAddresses, bodyText: bodyText(message) })),
     forward: (message) => setComposer(forwardDraft(message, { bodyText: bodyText(message) })),
-    async remove(messages) {
+    async remove(messages, options = {}) {
       if (messages.length === 0) return;
       listRef.current?.advanceAfterRemoval(messages.map((message) => message.id));
       try {
-        await api.deleteMessages({ messageIds: messages.map((message) => message.id) });
+        await api.deleteMessages({
+          messageIds: messages.map((message) => message.id),
+          ...(options.fromServer === true ? { fromServer: true } : {}),
+        });
+        const what = messages.length === 1 ? 'Message' : plural(messages.length, 'message', 'messages');
         toasts.show({
           kind: 'success',
-          title:
-            messages.length === 1 ? 'Message deleted.' : `${plural(messages.length, 'message', 'messages')} deleted.`,
+          title: options.fromServer === true ? `${what} deleted here and on the server.` : `${what} deleted.`,
         });
       } catch (error) {
         toasts.showError(
@@ -163,6 +168,18 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
         toasts.showError(`Could not move to ${folder.name}.`, error);
       }
     },
+    async copy(messages, folder) {
+      if (messages.length === 0) return;
+      try {
+        await api.copyMessages({ messageIds: messages.map((message) => message.id), folderId: folder.id });
+        toasts.show({
+          kind: 'success',
+          title: `${plural(messages.length, 'message', 'messages')} copied to ${folder.name}.`,
+        });
+      } catch (error) {
+        toasts.showError(`Could not copy to ${folder.name}.`, error);
+      }
+    },
     async setRead(messages, read) {
       try {
         await api.setFlags({
@@ -196,6 +213,21 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
     },
     viewSource: (message) => setSource(message),
     moveTargets: (accountId) => folders.get(accountId).folders ?? [],
+    account: (accountId) => accountById.get(accountId) ?? null,
+  };
+
+  /** Messages being dragged from the list; a folder of their account accepts them. */
+  const dragged = useRef<MessageSummary[]>([]);
+  const drop: FolderDrop = {
+    accepts: (folder) =>
+      dragged.current.length > 0 &&
+      dragged.current.every((message) => message.accountId === folder.accountId && message.folderId !== folder.id),
+    drop(folder, copy) {
+      const messages = dragged.current;
+      dragged.current = [];
+      if (copy) void actions.copy(messages, folder);
+      else void actions.move(messages, folder);
+    },
   };
 
   /** Reply and forward need the body: fetched here for the keyboard (the reader has its own copy). */
@@ -288,6 +320,9 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
             listRef={listRef}
             onSelectionChange={setSelection}
             onOpen={() => setReaderFocus((value) => value + 1)}
+            onDragMessages={(messages) => {
+              dragged.current = messages;
+            }}
           />
         ) : (
           <main className="pane pane--messages" aria-label="Messages" id="messages">
@@ -334,6 +369,8 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
             .syncAccount({ accountId: account.id })
             .catch((error: unknown) => toasts.showError(`Could not check “${account.name}”.`, error))
         }
+        onFolderDialog={setFolderDialog}
+        drop={drop}
       />
       {content}
       {wide && composer !== null && (
@@ -348,6 +385,17 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
       )}
       {helpOpen && <HelpOverlay onClose={() => setHelpOpen(false)} />}
       {source !== null && <RawSourceDialog message={source} onClose={() => setSource(null)} />}
+      {folderDialog !== null && (
+        <FolderDialogView
+          dialog={folderDialog}
+          onClose={(deleted) => {
+            setFolderDialog(null);
+            if (deleted !== undefined && view.kind === 'folder' && view.folderId === deleted.id) {
+              navigate({ kind: 'unified' });
+            }
+          }}
+        />
+      )}
       {switching !== null && (
         <SwitchModeDialog
           account={switching}

@@ -143,6 +143,20 @@ const PATHS = {
       <path d="M8 11.5h5M11 9.5l2 2-2 2" />
     </>
   ),
+  more: <path d="M5 10h.01M10 10h.01M15 10h.01" strokeWidth={2.6} />,
+  copy: (
+    <>
+      <rect x="7" y="7" width="9" height="10" rx="1.5" />
+      <path d="M13 4.5a1 1 0 0 0-1-1H5a1.5 1.5 0 0 0-1.5 1.5v8a1 1 0 0 0 1 1" />
+    </>
+  ),
+  key: (
+    <>
+      <circle cx="7" cy="10" r="3.5" />
+      <path d="M10.5 10H17M14.5 10v2.5M16.5 10v2" />
+    </>
+  ),
+  pencil: <path d="M4 16l.8-3.2L13 4.6a1.4 1.4 0 0 1 2 0l.4.4a1.4 1.4 0 0 1 0 2L7.2 15.2z" />,
 } satisfies Record<string, ReactNode>;
 
 export type IconName = keyof typeof PATHS;

@@ -1,54 +1,42 @@
 /**
- * THE HOOK FOR AUTOMATIC SETTINGS DISCOVERY.
- *
- * The service can find server settings from the email domain (main/accounts/autoconfig.ts:
- * the provider's autoconfig document, then DNS SRV records, RFC 6186/8314), but the contract in
- * shared/api.ts has no method for it yet. The method asked for is
- *
- *   discoverSettings(request: { email: string }): Promise<DiscoveredSettings>
- *
- * with DiscoveredSettings as declared below (the shape of AutoconfigResult). Once it exists, this
- * function calls `api.discoverSettings({ email })` and everything else (prefilling the form,
- * showing where the settings came from) already works. Until then it answers "not available"
- * and the form offers the usual server names at the domain, marked as a guess.
+ * Server settings for a new address, found by the service (main/accounts/autoconfig.ts: the
+ * provider's autoconfig document, then DNS SRV records, RFC 6186/8314), and the provider preset
+ * for the big providers (lookUpProvider: which servers, and whether to sign in in the browser).
+ * Both are asked at once; either failing only means the form falls back to the usual names at
+ * the domain, marked as a guess.
  */
-import type { MailApi } from '../../../../shared/api';
-import type { Security } from '../../../../shared/model';
+import type { DiscoveredServer, DiscoveredSettings, MailApi, ProviderView } from '../../../../shared/api';
 
-export interface DiscoveredServer {
-  protocol: 'imap' | 'pop3' | 'smtp';
-  host: string;
-  port: number;
-  security: Security;
-  username: string | null;
-  /** Where this came from: an autoconfig URL or an SRV name. */
-  source: string;
-}
-
-export interface DiscoveredSettings {
-  email: string;
-  displayName: string | null;
-  /** Candidates per protocol, best first. */
-  imap: DiscoveredServer[];
-  pop3: DiscoveredServer[];
-  smtp: DiscoveredServer[];
-  /** Why each source gave nothing, in words. */
-  reasons: string[];
-}
+export type { DiscoveredServer, DiscoveredSettings, ProviderView };
 
 export type DiscoveryOutcome =
   { kind: 'found'; settings: DiscoveredSettings } | { kind: 'unavailable'; reason: string };
 
+export interface LookupOutcome {
+  discovery: DiscoveryOutcome;
+  provider: ProviderView | null;
+}
+
 export async function discoverServerSettings(api: MailApi, email: string): Promise<DiscoveryOutcome> {
-  const method = (
-    api as Partial<Record<'discoverSettings', (request: { email: string }) => Promise<DiscoveredSettings>>>
-  ).discoverSettings;
-  if (typeof method !== 'function') {
-    return { kind: 'unavailable', reason: 'Automatic lookup of server settings is not available in this version.' };
-  }
   try {
-    return { kind: 'found', settings: await method.call(api, { email }) };
+    const settings = await api.discoverSettings({ email });
+    if (settings.imap.length + settings.pop3.length === 0) {
+      return {
+        kind: 'unavailable',
+        reason: settings.reasons.join(' ') || 'No server settings were published for this domain.',
+      };
+    }
+    return { kind: 'found', settings };
   } catch {
     return { kind: 'unavailable', reason: 'The server settings could not be looked up.' };
   }
+}
+
+/** Provider preset and published settings together; a failed provider lookup is just "no preset". */
+export async function lookUpAddress(api: MailApi, email: string): Promise<LookupOutcome> {
+  const [discovery, provider] = await Promise.all([
+    discoverServerSettings(api, email),
+    api.lookUpProvider({ email }).catch(() => null),
+  ]);
+  return { discovery, provider };
 }

@@ -2,7 +2,14 @@
  * The account form as the user fills it in (strings, as typed), its checks, and its conversion to
  * the AccountSettings of the contract. Pure, so the rules are the same in setup and in settings.
  */
-import type { AccountSettings, LeaveOnServer, ProtocolMode, Security, ServerEndpoint } from '../../../../shared/model';
+import type {
+  AccountAuth,
+  AccountSettings,
+  LeaveOnServer,
+  ProtocolMode,
+  Security,
+  ServerEndpoint,
+} from '../../../../shared/model';
 
 export type ServerRole = 'imap' | 'pop3' | 'smtp';
 
@@ -32,6 +39,8 @@ export interface AccountForm {
   smtp: EndpointForm;
   leaveOnServer: LeaveOnServerForm;
   checkIntervalMinutes: string;
+  /** A password (the default), or tokens from a sign-in in the browser (OAuth 2.0). */
+  auth: AccountAuth;
 }
 
 /** Standard ports: RFC 8314 section 7 (implicit TLS), RFC 3501/1939/6409 (plain and STARTTLS). */
@@ -71,6 +80,7 @@ export function emptyAccountForm(): AccountForm {
     smtp: emptyEndpoint('smtp'),
     leaveOnServer: { kind: 'off', days: '14' },
     checkIntervalMinutes: String(DEFAULT_CHECK_INTERVAL_MINUTES),
+    auth: { kind: 'password' },
   };
 }
 
@@ -82,6 +92,17 @@ export function withSecurity(role: ServerRole, endpoint: EndpointForm, security:
     security,
     port: wasDefault ? String(DEFAULT_PORTS[role][security]) : endpoint.port,
     allowPlaintext: security === 'none' ? endpoint.allowPlaintext : false,
+  };
+}
+
+/** The endpoint form for a server the service gave (a provider preset, discovered settings). */
+export function endpointForm(endpoint: ServerEndpoint): EndpointForm {
+  return {
+    host: endpoint.host,
+    port: String(endpoint.port),
+    security: endpoint.security,
+    allowPlaintext: false,
+    pinnedFingerprint: null,
   };
 }
 
@@ -112,6 +133,7 @@ export function formFromSettings(settings: AccountSettings): AccountForm {
       days: settings.leaveOnServer.kind === 'days' ? String(settings.leaveOnServer.days) : '14',
     },
     checkIntervalMinutes: String(settings.checkIntervalMinutes),
+    auth: settings.auth ?? { kind: 'password' },
   };
 }
 
@@ -152,7 +174,9 @@ export function validateAccountForm(form: AccountForm, options: { requirePasswor
   const errors: FieldErrors = {};
   const email = validateEmailAddress(form.email);
   if (email !== null) errors.email = email;
-  if (options.requirePassword && form.password === '') errors.password = 'Enter the password of this mailbox.';
+  if (options.requirePassword && form.auth.kind === 'password' && form.password === '') {
+    errors.password = 'Enter the password of this mailbox.';
+  }
   if (effectiveUsername(form).trim() === '') errors.username = 'Enter the user name the server expects.';
   validateEndpointForm(form.mode, form[form.mode], errors);
   validateEndpointForm('smtp', form.smtp, errors);
@@ -173,6 +197,11 @@ export function effectiveUsername(form: AccountForm): string {
   return form.usernameEdited ? form.username : form.email.trim();
 }
 
+/** The endpoint the service receives for a server's fields (checked with validateEndpointForm first). */
+export function endpointFromForm(form: EndpointForm): ServerEndpoint {
+  return endpoint(form);
+}
+
 function endpoint(form: EndpointForm): ServerEndpoint {
   return {
     host: form.host.trim().replace(/\.$/, ''),
@@ -189,7 +218,8 @@ function leaveOnServer(form: LeaveOnServerForm): LeaveOnServer {
 
 /**
  * The settings the service receives. The incoming server of the other mode is kept when it was
- * filled in (settings of an existing account), so a later switch has it at hand.
+ * filled in (settings of an existing account), so a later switch has it at hand; what the form
+ * does not show (POP3 download options) is kept from the account's previous settings.
  */
 export function settingsFromForm(form: AccountForm, previous: AccountSettings | null = null): AccountSettings {
   const otherMode: ProtocolMode = form.mode === 'imap' ? 'pop3' : 'imap';
@@ -205,6 +235,8 @@ export function settingsFromForm(form: AccountForm, previous: AccountSettings | 
     leaveOnServer: leaveOnServer(form.leaveOnServer),
     offlineFolders: previous?.offlineFolders ?? [],
     checkIntervalMinutes: Number(form.checkIntervalMinutes.trim()),
+    ...(previous?.pop3Options !== undefined ? { pop3Options: previous.pop3Options } : {}),
+    ...(form.auth.kind === 'oauth2' || previous?.auth !== undefined ? { auth: form.auth } : {}),
   };
 }
 

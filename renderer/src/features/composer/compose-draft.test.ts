@@ -58,7 +58,17 @@ describe('recipients as typed', () => {
   });
 
   it('report what is not an address', () => {
-    expect(parseRecipients('ann@y.org, nobody, <broken').invalid).toEqual(['nobody', '<broken']);
+    expect(parseRecipients('ann@y.org, nobody, a@b@c, <broken').invalid).toEqual(['nobody', 'a@b@c', '<broken']);
+  });
+
+  it('accept a dotless domain, as on a private network', () => {
+    expect(parseRecipients('Friend <friend@localhost>, ops@intranet')).toEqual({
+      addresses: [
+        { name: 'Friend', address: 'friend@localhost' },
+        { name: '', address: 'ops@intranet' },
+      ],
+      invalid: [],
+    });
   });
 });
 

@@ -23,7 +23,11 @@ export interface ComposeDraft {
   references: string[];
 }
 
-const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>]+\.[^\s@<>]+$/;
+/**
+ * Local part, "@", a domain. A dotless domain ("localhost", an intranet host) is a valid address on a
+ * private network (RFC 5321 section 2.3.5 allows any resolvable name), as the set-up form accepts it.
+ */
+const ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+$/;
 
 export function formatRecipient(address: Address): string {
   if (address.name.trim() === '') return address.address;

@@ -3,13 +3,17 @@
  * with its mode (IMAP/POP3), its connection state in words, its server folders and its folders on
  * this computer, with unread counts.
  */
+import { useEffect, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import type { AccountView, ConnectivityState, FolderView, SyncProgress } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { Icon, type IconName } from '../../components/icons';
 import { formatCount } from '../../components/format';
 import { Logo } from '../../app/logo';
+import { providerName, SignInAgainButton } from '../accounts/sign-in-again';
 import { SyncStatus } from '../status/sync-status';
 import { ThemeToggle } from '../status/theme';
+import { MESSAGES_DRAG_TYPE } from '../messages/drag';
+import type { FolderDialog } from './folder-dialogs';
 import { folderLabel, folderTree } from './folder-tree';
 import type { FolderCache } from './use-folders';
 
@@ -39,6 +43,14 @@ const ROLE_ICONS: Record<string, IconName> = {
   outbox: 'outbox',
 };
 
+/** Where messages dragged from the list may be dropped: a folder of their own account. */
+export interface FolderDrop {
+  /** True while messages that may go to `folder` are being dragged. */
+  accepts(folder: FolderView): boolean;
+  /** Ctrl (or Alt/Option) held: copy rather than move. */
+  drop(folder: FolderView, copy: boolean): void;
+}
+
 function NavItem({
   icon,
   label,
@@ -47,6 +59,8 @@ function NavItem({
   depth = 0,
   onSelect,
   hint,
+  dropTarget,
+  menu,
 }: {
   icon: IconName;
   label: string;
@@ -55,16 +69,41 @@ function NavItem({
   depth?: number;
   onSelect(): void;
   hint?: string;
+  dropTarget?: { accepts(): boolean; drop(copy: boolean): void };
+  menu?: ReactNode;
 }) {
+  const [over, setOver] = useState(false);
+  const carriesMessages = (event: DragEvent) => event.dataTransfer.types.includes(MESSAGES_DRAG_TYPE);
+  const dropHandlers =
+    dropTarget === undefined
+      ? {}
+      : {
+          onDragOver(event: DragEvent) {
+            if (!carriesMessages(event) || !dropTarget.accepts()) return;
+            event.preventDefault();
+            event.dataTransfer.dropEffect = event.ctrlKey || event.altKey ? 'copy' : 'move';
+            setOver(true);
+          },
+          onDragLeave() {
+            setOver(false);
+          },
+          onDrop(event: DragEvent) {
+            setOver(false);
+            if (!carriesMessages(event) || !dropTarget.accepts()) return;
+            event.preventDefault();
+            dropTarget.drop(event.ctrlKey || event.altKey);
+          },
+        };
   return (
-    <li>
+    <li className={`nav-entry ${menu !== undefined ? 'nav-entry--with-menu' : ''}`}>
       <button
         type="button"
-        className={`nav-item ${current ? 'nav-item--current' : ''}`}
+        className={`nav-item ${current ? 'nav-item--current' : ''} ${over ? 'nav-item--drop-target' : ''}`}
         aria-current={current ? 'page' : undefined}
         onClick={onSelect}
         title={hint}
         style={depth > 0 ? { paddingInlineStart: 8 + depth * 16 } : undefined}
+        {...dropHandlers}
       >
         <Icon name={icon} size={16} />
         <span className="nav-item__label">{label}</span>
@@ -75,7 +114,87 @@ function NavItem({
           </span>
         )}
       </button>
+      {menu}
     </li>
+  );
+}
+
+/** The "…" button beside a folder and its small menu: new folder inside, rename, delete. */
+function FolderMenu({
+  folder,
+  onChoose,
+}: {
+  folder: FolderView;
+  onChoose(action: 'create' | 'rename' | 'delete'): void;
+}) {
+  const [open, setOpen] = useState(false);
+  const container = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: Event) => {
+      if (!container.current?.contains(event.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', close);
+    document.addEventListener('focusin', close);
+    return () => {
+      document.removeEventListener('mousedown', close);
+      document.removeEventListener('focusin', close);
+    };
+  }, [open]);
+  // The inbox is where new mail arrives (RFC 3501 section 5.1): it cannot be renamed or deleted.
+  const fixed = folder.role === 'inbox';
+  const label = folderLabel(folder);
+  const choose = (action: 'create' | 'rename' | 'delete') => {
+    setOpen(false);
+    onChoose(action);
+  };
+  return (
+    <div
+      className="folder-menu"
+      ref={container}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape' && open) {
+          event.stopPropagation();
+          setOpen(false);
+        }
+      }}
+    >
+      <button
+        type="button"
+        className="icon-button icon-button--small folder-menu__button"
+        aria-label={`Actions for folder ${label}`}
+        aria-haspopup="menu"
+        aria-expanded={open}
+        onClick={() => setOpen((value) => !value)}
+      >
+        <Icon name="more" size={16} />
+      </button>
+      {open && (
+        <div className="menu" role="menu" aria-label={`Folder ${label}`}>
+          <button type="button" role="menuitem" className="menu__item" autoFocus onClick={() => choose('create')}>
+            <Icon name="plus" size={14} /> New folder inside…
+          </button>
+          <button
+            type="button"
+            role="menuitem"
+            className="menu__item"
+            disabled={fixed}
+            onClick={() => choose('rename')}
+          >
+            <Icon name="pencil" size={14} /> Rename…
+          </button>
+          <button
+            type="button"
+            role="menuitem"
+            className="menu__item menu__item--danger"
+            disabled={fixed}
+            onClick={() => choose('delete')}
+          >
+            <Icon name="trash" size={14} /> Delete…
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -93,6 +212,8 @@ export function Sidebar({
   onAddAccount,
   onCompose,
   onCheckMail,
+  onFolderDialog,
+  drop,
 }: {
   accounts: AccountView[];
   folders: FolderCache;
@@ -103,6 +224,8 @@ export function Sidebar({
   onAddAccount(): void;
   onCompose(): void;
   onCheckMail(account: AccountView): void;
+  onFolderDialog(dialog: FolderDialog): void;
+  drop: FolderDrop;
 }) {
   const unifiedUnread = accounts.reduce((sum, account) => {
     const inbox = folders.get(account.id).folders?.find((folder) => folder.role === 'inbox');
@@ -180,6 +303,15 @@ export function Sidebar({
                   </button>
                   <button
                     type="button"
+                    className="icon-button icon-button--small"
+                    aria-label={`New folder in ${account.name}`}
+                    title="New folder"
+                    onClick={() => onFolderDialog({ kind: 'create', account, parent: null })}
+                  >
+                    <Icon name="plus" size={16} />
+                  </button>
+                  <button
+                    type="button"
                     className={`icon-button icon-button--small ${view.kind === 'settings' && view.accountId === account.id ? 'icon-button--current' : ''}`}
                     aria-label={`Settings of ${account.name}`}
                     title="Account settings"
@@ -189,8 +321,18 @@ export function Sidebar({
                   </button>
                 </span>
               </div>
-              {account.lastError && state === 'error' && (
-                <p className="account__error">{describeError(account.lastError).title}</p>
+              {account.signInRequired === true ? (
+                <div className="account__sign-in" role="alert">
+                  <p>
+                    <strong>Sign in needed.</strong>{' '}
+                    {account.auth?.kind === 'oauth2' ? providerName(account.auth.provider) : 'The provider'} no longer
+                    accepts this computer’s sign-in.
+                  </p>
+                  <SignInAgainButton account={account} />
+                </div>
+              ) : (
+                account.lastError &&
+                state === 'error' && <p className="account__error">{describeError(account.lastError).title}</p>
               )}
               {entry.error !== null && entry.folders === null && (
                 <p className="account__error" role="status">
@@ -215,6 +357,19 @@ export function Sidebar({
                       current={isCurrent(view, folder)}
                       onSelect={() => onNavigate({ kind: 'folder', accountId: account.id, folderId: folder.id })}
                       hint={account.mode === 'pop3' ? 'POP3 reaches only the server’s inbox' : undefined}
+                      dropTarget={{ accepts: () => drop.accepts(folder), drop: (copy) => drop.drop(folder, copy) }}
+                      menu={
+                        <FolderMenu
+                          folder={folder}
+                          onChoose={(action) =>
+                            onFolderDialog(
+                              action === 'create'
+                                ? { kind: 'create', account, parent: folder }
+                                : { kind: action, account, folder },
+                            )
+                          }
+                        />
+                      }
                     />
                   ))}
                 </ul>
@@ -234,6 +389,19 @@ export function Sidebar({
                         depth={depth}
                         current={isCurrent(view, folder)}
                         onSelect={() => onNavigate({ kind: 'folder', accountId: account.id, folderId: folder.id })}
+                        dropTarget={{ accepts: () => drop.accepts(folder), drop: (copy) => drop.drop(folder, copy) }}
+                        menu={
+                          <FolderMenu
+                            folder={folder}
+                            onChoose={(action) =>
+                              onFolderDialog(
+                                action === 'create'
+                                  ? { kind: 'create', account, parent: folder }
+                                  : { kind: action, account, folder },
+                              )
+                            }
+                          />
+                        }
                       />
                     ))}
                   </ul>

@@ -14,10 +14,12 @@ import {
   useReducer,
   useRef,
   useState,
+  type DragEvent,
   type KeyboardEvent,
   type MouseEvent,
 } from 'react';
 import type { MessageSummary } from '../../../../shared/model';
+import { MESSAGES_DRAG_TYPE } from './drag';
 import { MessageRow, ROW_HEIGHT_PX, rowElementId } from './message-row';
 import type { ListEntry, RowSource } from './row-source';
 
@@ -40,6 +42,8 @@ export interface MessageListProps {
   /** Enter or double-click: read the message (the reader takes focus). */
   onOpen(message: MessageSummary): void;
   accountLabel(accountId: string): string | null;
+  /** Rows dragged towards a folder: the selection when a selected row is dragged, else that row. */
+  onDragMessages?(messages: MessageSummary[]): void;
 }
 
 interface Selection {
@@ -55,7 +59,7 @@ function only(entry: ListEntry, index: number): Selection {
 }
 
 export const MessageList = forwardRef<MessageListHandle, MessageListProps>(function MessageList(
-  { source, label, onSelectionChange, onOpen, accountLabel },
+  { source, label, onSelectionChange, onOpen, accountLabel, onDragMessages },
   handle,
 ) {
   const listId = useRef(`message-list-${Math.random().toString(36).slice(2)}`).current;
@@ -263,6 +267,22 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
   });
   const onPointer = useCallback((index: number, event: MouseEvent) => latestPointer.current(index, event), []);
   const onToggleThread = useCallback((key: string) => source.toggleThread?.(key), [source]);
+  const latestDrag = useRef<(index: number, event: DragEvent) => void>(() => undefined);
+  useLayoutEffect(() => {
+    latestDrag.current = (index, event) => {
+      const entry = source.row(index);
+      if (entry === undefined) {
+        event.preventDefault();
+        return;
+      }
+      const messages = selected.has(entry.message.id) ? [...selected.values()] : [entry.message];
+      event.dataTransfer.effectAllowed = 'copyMove';
+      event.dataTransfer.setData(MESSAGES_DRAG_TYPE, JSON.stringify(messages.map((message) => message.id)));
+      event.dataTransfer.setData('text/plain', messages.map((message) => message.subject).join('\n'));
+      onDragMessages?.(messages);
+    };
+  });
+  const onDragStart = useCallback((index: number, event: DragEvent) => latestDrag.current(index, event), []);
 
   const activeDescendant =
     selection.cursor !== null && items.some((item) => item.index === selection.cursor)
@@ -297,6 +317,7 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
               showAccount={entry === undefined ? null : accountLabel(entry.message.accountId)}
               onPointer={onPointer}
               onToggleThread={onToggleThread}
+              onDragStart={onDragStart}
             />
           );
         })}

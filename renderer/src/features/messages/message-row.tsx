@@ -1,5 +1,5 @@
 /** One row of the message list: who, what, when, and where it lives. */
-import { memo, type MouseEvent } from 'react';
+import { memo, type DragEvent, type MouseEvent } from 'react';
 import { Icon } from '../../components/icons';
 import { formatAddress, formatListDate } from '../../components/format';
 import { ResidencyBadge } from '../../components/residency-badge';
@@ -23,6 +23,7 @@ export const MessageRow = memo(function MessageRow({
   showAccount,
   onPointer,
   onToggleThread,
+  onDragStart,
 }: {
   listId: string;
   index: number;
@@ -34,6 +35,7 @@ export const MessageRow = memo(function MessageRow({
   showAccount: string | null;
   onPointer(index: number, event: MouseEvent): void;
   onToggleThread(key: string): void;
+  onDragStart(index: number, event: DragEvent): void;
 }) {
   const style = { transform: `translateY(${top}px)`, height: ROW_HEIGHT_PX };
   if (entry === undefined) {
@@ -80,6 +82,8 @@ export const MessageRow = memo(function MessageRow({
         if (event.shiftKey) event.preventDefault();
       }}
       onClick={(event) => onPointer(index, event)}
+      draggable
+      onDragStart={(event) => onDragStart(index, event)}
     >
       <span className="message-row__marker" aria-hidden="true">
         {unread && <span className="unread-dot" />}

@@ -78,10 +78,11 @@ export interface MessagesPaneProps {
   listRef: RefObject<MessageListHandle | null>;
   onSelectionChange(messages: MessageSummary[]): void;
   onOpen(message: MessageSummary): void;
+  onDragMessages(messages: MessageSummary[]): void;
 }
 
 export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(function MessagesPane(
-  { target, connectivity, accountLabel, searchAccountId, listRef, onSelectionChange, onOpen },
+  { target, connectivity, accountLabel, searchAccountId, listRef, onSelectionChange, onOpen, onDragMessages },
   searchRef,
 ) {
   const api = useMailApi();
@@ -327,6 +328,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
           onSelectionChange={onSelectionChange}
           onOpen={onOpen}
           accountLabel={accountLabel}
+          onDragMessages={onDragMessages}
         />
       )}
     </main>

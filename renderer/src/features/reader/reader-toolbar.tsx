@@ -1,7 +1,87 @@
 /** The reader's actions, each with its keyboard shortcut named for assistive technology. */
-import type { MessageDetail, MessageSummary } from '../../../../shared/model';
+import { useState } from 'react';
+import type { FolderView, MessageDetail, MessageSummary } from '../../../../shared/model';
 import type { MailActions } from '../../app/mail-actions';
+import { Modal } from '../../components/dialog';
+import { plural } from '../../components/format';
 import { Icon, type IconName } from '../../components/icons';
+import { folderLabel } from '../folders/folder-tree';
+
+/** A folder chooser that acts at once: "Move to…", "Copy to…". Local folders say so. */
+export function FolderPicker({
+  icon,
+  label,
+  placeholder,
+  targets,
+  onChoose,
+}: {
+  icon: IconName;
+  label: string;
+  placeholder: string;
+  targets: FolderView[];
+  onChoose(folder: FolderView): void;
+}) {
+  return (
+    <label className="tool-select" title={label}>
+      <Icon name={icon} />
+      <span className="visually-hidden">{label}</span>
+      <select
+        value=""
+        onChange={(event) => {
+          const folder = targets.find((candidate) => candidate.id === event.target.value);
+          if (folder !== undefined) onChoose(folder);
+        }}
+      >
+        <option value="" disabled>
+          {placeholder}
+        </option>
+        {targets.map((folder) => (
+          <option key={folder.id} value={folder.id}>
+            {folder.kind === 'local' ? `${folderLabel(folder)} (this computer)` : folderLabel(folder)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** POP3: deleting the copy left on the server as well needs a word of confirmation: it cannot be undone. */
+export function DeleteFromServerDialog({
+  messages,
+  onCancel,
+  onConfirm,
+}: {
+  messages: MessageSummary[];
+  onCancel(): void;
+  onConfirm(): void;
+}) {
+  return (
+    <Modal
+      title={
+        messages.length === 1
+          ? 'Delete here and on the server?'
+          : `Delete ${plural(messages.length, 'message', 'messages')} here and on the server?`
+      }
+      size="small"
+      onClose={onCancel}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onCancel} autoFocus>
+            Cancel
+          </button>
+          <button type="button" className="button button--danger" onClick={onConfirm}>
+            Delete everywhere
+          </button>
+        </>
+      }
+    >
+      <p>
+        The copy on this computer and the copy left on the server are both deleted. Other computers that download this
+        mailbox will not get {messages.length === 1 ? 'it' : 'them'} any more.
+      </p>
+    </Modal>
+  );
+}
 
 function ToolButton({
   icon,
@@ -47,8 +127,21 @@ export function ReaderToolbar({
 }) {
   const unread = !message.flags.includes('\\Seen');
   const targets = actions.moveTargets(message.accountId).filter((folder) => folder.id !== message.folderId);
+  const [confirmServerDelete, setConfirmServerDelete] = useState(false);
+  // POP3 (SEMANTICS S6): a copy left on the server can be deleted there too.
+  const serverCopyDeletable = actions.account(message.accountId)?.mode === 'pop3' && message.residency !== 'local';
   return (
     <div className="reader-toolbar" role="toolbar" aria-label="Message actions">
+      {confirmServerDelete && (
+        <DeleteFromServerDialog
+          messages={[message]}
+          onCancel={() => setConfirmServerDelete(false)}
+          onConfirm={() => {
+            setConfirmServerDelete(false);
+            actions.remove([message], { fromServer: true });
+          }}
+        />
+      )}
       <ToolButton
         icon="reply"
         label="Reply"
@@ -73,26 +166,29 @@ export function ReaderToolbar({
       <span className="reader-toolbar__gap" />
       <ToolButton icon="archive" label="Archive" shortcut="E" onClick={() => actions.archive([message])} />
       <ToolButton icon="trash" label="Delete" shortcut="#" danger onClick={() => actions.remove([message])} />
-      <label className="tool-select">
-        <Icon name="move" />
-        <span className="visually-hidden">Move to folder</span>
-        <select
-          value=""
-          onChange={(event) => {
-            const folder = targets.find((candidate) => candidate.id === event.target.value);
-            if (folder !== undefined) actions.move([message], folder);
-          }}
-        >
-          <option value="" disabled>
-            Move to…
-          </option>
-          {targets.map((folder) => (
-            <option key={folder.id} value={folder.id}>
-              {folder.kind === 'local' ? `${folder.path} (this computer)` : folder.path}
-            </option>
-          ))}
-        </select>
-      </label>
+      <FolderPicker
+        icon="move"
+        label="Move to folder"
+        placeholder="Move to…"
+        targets={targets}
+        onChoose={(folder) => actions.move([message], folder)}
+      />
+      <FolderPicker
+        icon="copy"
+        label="Copy to folder"
+        placeholder="Copy to…"
+        targets={targets}
+        onChoose={(folder) => actions.copy([message], folder)}
+      />
+      {serverCopyDeletable && (
+        <ToolButton
+          icon="server"
+          label="Delete here and on the server…"
+          iconOnly
+          danger
+          onClick={() => setConfirmServerDelete(true)}
+        />
+      )}
       <span className="reader-toolbar__gap" />
       <ToolButton
         icon="mailUnread"

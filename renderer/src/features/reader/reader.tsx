@@ -4,7 +4,8 @@
  * their real targets, its attachments, and where it lives.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { ConnectivityState, MessageDetail, MessageSummary } from '../../../../shared/model';
+import type { RemoteImages } from '../../../../shared/api';
+import type { BodyPart, ConnectivityState, MessageDetail, MessageSummary } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
 import { useMailEvent } from '../../api/use-mail-event';
@@ -17,7 +18,7 @@ import { AttachmentsList } from './attachments-list';
 import { LinksList } from './links-list';
 import { MailFrame } from './mail-frame';
 import { PlainText } from './plain-text';
-import { ReaderToolbar } from './reader-toolbar';
+import { DeleteFromServerDialog, FolderPicker, ReaderToolbar } from './reader-toolbar';
 import {
   allowRemoteForMessage,
   allowRemoteForSender,
@@ -26,6 +27,65 @@ import {
   remoteContentAllowed,
 } from './remote-content';
 import { htmlToText, sanitizeMailHtml, type SanitizedHtml } from './sanitize';
+
+/** What main may fetch in one call (main/service/remote-content.ts MAX_REMOTE_IMAGES). */
+const REMOTE_IMAGES_PER_CALL = 50;
+
+type RemoteImagesState =
+  | { kind: 'idle' }
+  | { kind: 'loading'; count: number }
+  | { kind: 'loaded'; images: Record<string, string>; failed: RemoteImages['failed'] }
+  | { kind: 'failed'; error: unknown };
+
+/**
+ * The remote images of a message's HTML parts, fetched by main once the user allows remote
+ * content (the renderer itself requests nothing; the app's CSP would refuse it anyway).
+ */
+function useRemoteImages(messageId: string, htmlParts: BodyPart[], allowRemote: boolean): RemoteImagesState {
+  const api = useMailApi();
+  const [state, setState] = useState<RemoteImagesState>({ kind: 'idle' });
+  // Which URLs to fetch: found by a sanitizing pass that keeps none of them.
+  const urls = useMemo(() => {
+    if (!allowRemote) return [];
+    const found = new Set<string>();
+    for (const part of htmlParts) {
+      for (const url of sanitizeMailHtml(part.content, { allowRemote: false }).remoteUrls) found.add(url);
+    }
+    return [...found];
+  }, [htmlParts, allowRemote]);
+  const key = urls.join('\n');
+  useEffect(() => {
+    if (urls.length === 0) {
+      setState({ kind: 'idle' });
+      return;
+    }
+    let current = true;
+    setState({ kind: 'loading', count: urls.length });
+    const run = async () => {
+      try {
+        const images: Record<string, string> = Object.create(null) as Record<string, string>;
+        const failed: RemoteImages['failed'] = [];
+        for (let start = 0; start < urls.length; start += REMOTE_IMAGES_PER_CALL) {
+          const batch = await api.fetchRemoteImages({
+            messageId,
+            urls: urls.slice(start, start + REMOTE_IMAGES_PER_CALL),
+          });
+          Object.assign(images, batch.images);
+          failed.push(...batch.failed);
+        }
+        if (current) setState({ kind: 'loaded', images, failed });
+      } catch (error) {
+        if (current) setState({ kind: 'failed', error });
+      }
+    };
+    void run();
+    return () => {
+      current = false;
+    };
+    // The URLs are the question; a new array with the same URLs is not a new one.
+  }, [api, messageId, key]);
+  return state;
+}
 
 const PLAIN_PREFERENCE_KEY = 'whereabouts.reader.plain-text';
 
@@ -78,6 +138,17 @@ export function Reader({
 
 function MultipleSelection({ messages, actions }: { messages: MessageSummary[]; actions: MailActions }) {
   const bytes = messages.reduce((sum, message) => sum + message.size, 0);
+  const [confirmServerDelete, setConfirmServerDelete] = useState(false);
+  const accountIds = new Set(messages.map((message) => message.accountId));
+  const [accountId] = accountIds;
+  // Moving and copying stay within one account.
+  const targets =
+    accountIds.size === 1
+      ? actions.moveTargets(accountId).filter((folder) => messages.some((message) => message.folderId !== folder.id))
+      : [];
+  const serverCopies = messages.filter(
+    (message) => actions.account(message.accountId)?.mode === 'pop3' && message.residency !== 'local',
+  );
   return (
     <section className="pane pane--reader" aria-label="Reader">
       <div className="reader-empty">
@@ -97,7 +168,40 @@ function MultipleSelection({ messages, actions }: { messages: MessageSummary[]; 
           <button type="button" className="button button--danger" onClick={() => actions.remove(messages)}>
             <Icon name="trash" /> Delete
           </button>
+          {serverCopies.length > 0 && (
+            <button type="button" className="button button--danger" onClick={() => setConfirmServerDelete(true)}>
+              <Icon name="server" /> Delete here and on the server…
+            </button>
+          )}
         </div>
+        {targets.length > 0 && (
+          <div className="button-row">
+            <FolderPicker
+              icon="move"
+              label="Move to folder"
+              placeholder="Move to…"
+              targets={targets}
+              onChoose={(folder) => actions.move(messages, folder)}
+            />
+            <FolderPicker
+              icon="copy"
+              label="Copy to folder"
+              placeholder="Copy to…"
+              targets={targets}
+              onChoose={(folder) => actions.copy(messages, folder)}
+            />
+          </div>
+        )}
+        {confirmServerDelete && (
+          <DeleteFromServerDialog
+            messages={messages}
+            onCancel={() => setConfirmServerDelete(false)}
+            onConfirm={() => {
+              setConfirmServerDelete(false);
+              actions.remove(messages, { fromServer: true });
+            }}
+          />
+        )}
       </div>
     </section>
   );
@@ -126,12 +230,14 @@ function MessageView({
     if (payload.folderIds.includes(summary.folderId)) detail.reload();
   });
 
-  // Opening a message marks it read (IMAP \Seen, RFC 3501 section 2.3.2).
+  // Opening a message marks it read (IMAP \Seen, RFC 3501 section 2.3.2), once: after "Mark as
+  // unread" on the open message it stays unread.
   const markedRead = useRef(false);
   const message = detail.data;
   useEffect(() => {
-    if (message === null || markedRead.current || message.flags.includes('\\Seen')) return;
+    if (message === null || markedRead.current) return;
     markedRead.current = true;
+    if (message.flags.includes('\\Seen')) return;
     api.setFlags({ messageIds: [message.id], add: ['\\Seen'] }).catch(() => undefined);
   }, [api, message]);
 
@@ -232,11 +338,17 @@ function MessageBody({
   const [plain, setPlain] = useState(readPlainPreference);
   const parts = message.parts;
   const htmlParts = useMemo(() => (parts ?? []).filter((part) => part.kind === 'html'), [parts]);
+  const remote = useRemoteImages(message.id, htmlParts, allowRemote);
   const sanitized = useMemo(() => {
     const result = new Map<string, SanitizedHtml>();
-    for (const part of htmlParts) result.set(part.partId, sanitizeMailHtml(part.content, { allowRemote }));
+    for (const part of htmlParts) {
+      result.set(
+        part.partId,
+        sanitizeMailHtml(part.content, { allowRemote, remoteImages: remote.kind === 'loaded' ? remote.images : {} }),
+      );
+    }
     return result;
-  }, [htmlParts, allowRemote]);
+  }, [htmlParts, allowRemote, remote]);
   const blocked = [...sanitized.values()].reduce((sum, part) => sum + part.blockedRemoteCount, 0);
   const links = [...sanitized.values()].flatMap((part) => part.links);
 
@@ -322,6 +434,29 @@ function MessageBody({
           </div>
         </div>
       )}
+      {!showPlain && allowRemote && remote.kind === 'loading' && (
+        <p className="remote-note muted" role="status">
+          <span className="spinner" aria-hidden="true" /> Loading{' '}
+          {plural(remote.count, 'remote image', 'remote images')}…
+        </p>
+      )}
+      {!showPlain && allowRemote && remote.kind === 'loaded' && remote.failed.length > 0 && (
+        <details className="remote-note remote-note--failed">
+          <summary>{plural(remote.failed.length, 'remote image', 'remote images')} could not be loaded.</summary>
+          <ul>
+            {remote.failed.map((failure) => (
+              <li key={failure.url}>
+                <code>{failure.url}</code>: {failure.reason}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {!showPlain && allowRemote && remote.kind === 'failed' && (
+        <p className="remote-note remote-note--failed" role="status">
+          The remote images could not be loaded. {describeError(remote.error).title}
+        </p>
+      )}
       {!showPlain && senderTrusted && sender !== null && (
         <p className="remote-note muted">
           Remote content from {sender} is always loaded.{' '}
@@ -351,7 +486,7 @@ function MessageBody({
             );
           })}
       {!showPlain && <LinksList links={links} onMailto={(address) => actions.compose([{ name: '', address }])} />}
-      <AttachmentsList attachments={message.attachments} />
+      <AttachmentsList messageId={message.id} attachments={message.attachments} />
     </div>
   );
 }

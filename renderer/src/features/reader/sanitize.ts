@@ -6,11 +6,14 @@
  * computer unless the user allowed remote content):
  * 1. DOMPurify (HTML profile only: no SVG or MathML) removes scripts, event handlers, and the
  *    elements that load, submit or navigate: forms, base, meta (refresh), link, frames, media.
- * 2. Our hooks then allow only absolute `data:image/…` resources, plus http(s) images when the
- *    user chose to load remote content; relative URLs are refused because a srcdoc document
- *    resolves them against the app's own address. srcset is always removed. Every CSS value is
- *    re-parsed by the browser's own CSS parser (so escapes such as `u\72l(` are resolved) and any
- *    url()/image-set() that is not allowed is removed; @import and @font-face are dropped.
+ * 2. Our hooks then allow only absolute `data:image/…` resources. A remote (http/https) image is
+ *    never left in the markup: it is counted and removed, or, once the user chose to load remote
+ *    content, replaced by the data: URL main fetched for it (fetchRemoteImages), so the renderer
+ *    itself makes no request. Relative URLs are refused because a srcdoc document resolves them
+ *    against the app's own address. srcset survives only as such data: candidates. Every CSS
+ *    value is re-parsed by the browser's own CSS parser (so escapes such as `u\72l(` are
+ *    resolved) and any url()/image-set() that is not allowed is removed; @import and @font-face
+ *    are dropped.
  * 3. Links lose their `href` inside the frame (a sandboxed frame cannot open them safely); the
  *    reader lists them outside the frame with their real target and a warning when the text
  *    shows another host (link-check.ts).
@@ -26,6 +29,11 @@ import { isDeceptiveLink, hostOfUrl } from './link-check';
 export interface SanitizeOptions {
   /** The user chose to load remote content for this message or sender. */
   allowRemote: boolean;
+  /**
+   * Remote image URL → the data: URL main fetched for it (fetchRemoteImages). With `allowRemote`,
+   * each remote image found here is shown from that data; any other is removed.
+   */
+  remoteImages?: Readonly<Record<string, string>>;
   /** The window whose DOM parses the mail; the page's own by default. */
   window?: Window;
 }
@@ -42,15 +50,20 @@ export interface MailLink {
 export interface SanitizedHtml {
   /** Safe markup for the frame's <body>. */
   body: string;
-  /** Remote resources removed because remote content is blocked (0 when allowed or none). */
+  /** Distinct remote images removed because remote content is blocked (0 when allowed or none). */
   blockedRemoteCount: number;
-  /** Origins of the remote images kept (only when allowed): the frame's CSP lists exactly these. */
-  remoteOrigins: string[];
+  /** Every distinct remote image URL the part uses (that would be shown if allowed): what to fetch. */
+  remoteUrls: string[];
+  /** Remote images allowed but removed because no fetched data was given for them. */
+  missingRemoteCount: number;
   links: MailLink[];
 }
 
 /** Image types a data: URL may carry. SVG is left out: a data: SVG as an image is inert, but gains nothing. */
-const INLINE_IMAGE = /^data:image\/(?:png|jpeg|gif|webp|avif|bmp)[;,]/i;
+const INLINE_IMAGE = /^data:image\/(?:png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon)[;,]/i;
+/** What main hands back for a fetched remote image (main/service/remote-content.ts): base64 raster data only. */
+const FETCHED_IMAGE =
+  /^data:image\/(?:png|jpeg|gif|webp|avif|bmp|x-icon|vnd\.microsoft\.icon);base64,[A-Za-z0-9+/]*={0,2}$/;
 
 /** Elements removed on top of DOMPurify's defaults: anything that loads, submits, navigates or plays. */
 const FORBIDDEN_TAGS = [
@@ -111,7 +124,10 @@ const INDIRECT_CSS = /(?:var|attr|env)\s*\(/i;
 /** Every url(…) in serialized CSS, quoted or not. */
 const CSS_URL = /url\(\s*(?:"((?:[^"\\]|\\[\s\S])*)"|'((?:[^'\\]|\\[\s\S])*)'|([^)\s]*))\s*\)/gi;
 
-type ResourceVerdict = { kind: 'inline' } | { kind: 'remote'; origin: string } | { kind: 'refused' };
+/** Node.ELEMENT_NODE, without needing the DOM's Node in this module's scope. */
+const ELEMENT_NODE = 1;
+
+type ResourceVerdict = { kind: 'inline' } | { kind: 'remote'; url: string } | { kind: 'refused' };
 
 /**
  * Where a resource URL (image, background) would be fetched from. Only absolute URLs pass: a
@@ -129,7 +145,7 @@ export function classifyResourceUrl(raw: string): ResourceVerdict {
     return { kind: 'refused' };
   }
   if ((parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '') {
-    return { kind: 'remote', origin: parsed.origin };
+    return { kind: 'remote', url };
   }
   return { kind: 'refused' };
 }
@@ -157,45 +173,99 @@ function unescapeCss(text: string): string {
 }
 
 class Sanitizer {
-  blockedRemoteCount = 0;
-  readonly remoteOrigins = new Set<string>();
+  readonly blocked = new Set<string>();
+  readonly missing = new Set<string>();
+  readonly remoteUrls = new Set<string>();
   readonly links: MailLink[] = [];
+  /** srcset values as the mail gave them, read before DOMPurify drops the attribute. */
+  readonly sourceSets = new WeakMap<Element, string>();
 
   constructor(
     private readonly allowRemote: boolean,
+    private readonly remoteImages: Readonly<Record<string, string>>,
     private readonly view: Window & typeof globalThis,
   ) {}
 
-  /** True when the resource may stay; counts and remembers what it decides. */
-  acceptResource(url: string): boolean {
+  /** The URL to put in place of `url` (itself, or fetched data), or null when it must go. */
+  resolveResource(url: string): string | null {
     const verdict = classifyResourceUrl(url);
-    if (verdict.kind === 'inline') return true;
-    if (verdict.kind === 'remote') {
-      if (this.allowRemote) {
-        this.remoteOrigins.add(verdict.origin);
-        return true;
-      }
-      this.blockedRemoteCount += 1;
+    if (verdict.kind === 'inline') return url.trim();
+    if (verdict.kind === 'refused') return null;
+    this.remoteUrls.add(verdict.url);
+    if (!this.allowRemote) {
+      this.blocked.add(verdict.url);
+      return null;
     }
-    return false;
+    // Own-property lookup only: a URL such as "__proto__" must not reach Object.prototype.
+    const fetched = Object.prototype.hasOwnProperty.call(this.remoteImages, verdict.url)
+      ? this.remoteImages[verdict.url]
+      : undefined;
+    if (typeof fetched === 'string' && FETCHED_IMAGE.test(fetched)) return fetched;
+    this.missing.add(verdict.url);
+    return null;
   }
 
-  /** True when every url() in `value` may stay. */
-  acceptCssValue(value: string): boolean {
-    if (INDIRECT_CSS.test(value)) return false;
-    if (!FETCHING_CSS.test(value)) return true;
-    const urls = [...value.matchAll(CSS_URL)].map((match) => unescapeCss(match[1] ?? match[2] ?? match[3] ?? ''));
+  /**
+   * A srcset (HTML, "parse a srcset attribute") with each candidate resolved; candidates that must
+   * go are dropped, and null when none is left. Descriptors are kept only in their plain forms.
+   */
+  resolveSourceSet(value: string): string | null {
+    const kept: string[] = [];
+    let position = 0;
+    while (position < value.length) {
+      const start = value.slice(position).search(/[^\s,]/);
+      if (start < 0) break;
+      position += start;
+      const urlEnd = value.slice(position).search(/\s/);
+      let url = urlEnd < 0 ? value.slice(position) : value.slice(position, position + urlEnd);
+      position += url.length;
+      let descriptor = '';
+      if (url.endsWith(',')) {
+        url = url.replace(/,+$/, '');
+      } else {
+        const comma = value.indexOf(',', position);
+        descriptor = (comma < 0 ? value.slice(position) : value.slice(position, comma)).trim();
+        position = comma < 0 ? value.length : comma + 1;
+      }
+      const resolved = this.resolveResource(url);
+      if (resolved === null) continue;
+      if (descriptor !== '' && !/^\d+(?:\.\d+)?[wxh]$/.test(descriptor)) continue;
+      kept.push(descriptor === '' ? resolved : `${resolved} ${descriptor}`);
+    }
+    return kept.length > 0 ? kept.join(', ') : null;
+  }
+
+  /** `value` with every url() resolved (fetched data in place of remote images), or null when it must go. */
+  resolveCssValue(value: string): string | null {
+    if (INDIRECT_CSS.test(value)) return null;
+    if (!FETCHING_CSS.test(value)) return value;
+    const matches = [...value.matchAll(CSS_URL)];
     // A fetching function without a url() we can read (a bare string left unnormalized): refuse.
-    if (urls.length === 0) return false;
+    if (matches.length === 0) return null;
     let accepted = true;
-    for (const url of urls) if (!this.acceptResource(url)) accepted = false;
-    return accepted;
+    let result = '';
+    let last = 0;
+    for (const match of matches) {
+      const url = unescapeCss(match[1] ?? match[2] ?? match[3] ?? '');
+      const resolved = this.resolveResource(url);
+      if (resolved === null) {
+        accepted = false;
+        continue;
+      }
+      result += `${value.slice(last, match.index)}url("${resolved}")`;
+      last = match.index + match[0].length;
+    }
+    return accepted ? result + value.slice(last) : null;
   }
 
   filterDeclarations(style: CSSStyleDeclaration): void {
     const names = Array.from({ length: style.length }, (_, index) => style.item(index));
     for (const name of names) {
-      if (name.startsWith('--') || !this.acceptCssValue(style.getPropertyValue(name))) style.removeProperty(name);
+      const value = style.getPropertyValue(name);
+      const resolved = name.startsWith('--') ? null : this.resolveCssValue(value);
+      if (resolved === null) style.removeProperty(name);
+      // A value the parser refuses leaves the old one in place; failClosed() then drops it all.
+      else if (resolved !== value) style.setProperty(name, resolved, style.getPropertyPriority(name));
     }
   }
 
@@ -254,12 +324,11 @@ class Sanitizer {
     return result === '' ? null : result;
   }
 
-  /** Last check on serialized CSS: no @import and no url() we would not load, or nothing at all. */
+  /** Last check on serialized CSS: no @import and no url() but data: images, or nothing at all. */
   private failClosed(css: string): string {
     if (/@import/i.test(css) || INDIRECT_CSS.test(css)) return '';
     for (const match of css.matchAll(CSS_URL)) {
-      const verdict = classifyResourceUrl(unescapeCss(match[1] ?? match[2] ?? match[3] ?? ''));
-      if (verdict.kind === 'refused' || (verdict.kind === 'remote' && !this.allowRemote)) return '';
+      if (classifyResourceUrl(unescapeCss(match[1] ?? match[2] ?? match[3] ?? '')).kind !== 'inline') return '';
     }
     return css;
   }
@@ -269,12 +338,21 @@ class Sanitizer {
     const tag = element.tagName.toLowerCase();
 
     if (element.hasAttribute('src')) {
-      const source = element.getAttribute('src') ?? '';
-      if (tag !== 'img' || !this.acceptResource(source)) element.removeAttribute('src');
+      const source = tag === 'img' ? this.resolveResource(element.getAttribute('src') ?? '') : null;
+      if (source === null) element.removeAttribute('src');
+      else element.setAttribute('src', source);
+    }
+    const sourceSet = this.sourceSets.get(element);
+    if (sourceSet !== undefined && tag === 'img') {
+      // Resolved either way, so blocked candidates are counted and fetchable ones are known.
+      const resolved = this.resolveSourceSet(sourceSet);
+      if (resolved !== null && this.allowRemote) element.setAttribute('srcset', resolved);
     }
     // table/td/body background="…" is an image load like any other.
     if (element.hasAttribute('background')) {
-      if (!this.acceptResource(element.getAttribute('background') ?? '')) element.removeAttribute('background');
+      const background = this.resolveResource(element.getAttribute('background') ?? '');
+      if (background === null) element.removeAttribute('background');
+      else element.setAttribute('background', background);
     }
     if (element.hasAttribute('href')) {
       const href = element.getAttribute('href') ?? '';
@@ -310,11 +388,17 @@ class Sanitizer {
 export function sanitizeMailHtml(html: string, options: SanitizeOptions): SanitizedHtml {
   const view = (options.window ?? window) as Window & typeof globalThis;
   const purify = createDOMPurify(view);
-  const sanitizer = new Sanitizer(options.allowRemote, view);
+  const sanitizer = new Sanitizer(options.allowRemote, options.remoteImages ?? {}, view);
   purify.addHook('uponSanitizeElement', (node, data) => {
     if (data.tagName === 'style' && node.textContent !== null) {
       node.textContent = sanitizer.filterStylesheet(node.textContent);
     }
+  });
+  purify.addHook('beforeSanitizeAttributes', (element) => {
+    // The hook also sees text and comment nodes.
+    if (element.nodeType !== ELEMENT_NODE) return;
+    const sourceSet = element.getAttribute('srcset');
+    if (sourceSet !== null) sanitizer.sourceSets.set(element, sourceSet);
   });
   purify.addHook('afterSanitizeAttributes', (element) => sanitizer.afterAttributes(element));
   const body = purify.sanitize(html, {
@@ -331,21 +415,21 @@ export function sanitizeMailHtml(html: string, options: SanitizeOptions): Saniti
   });
   return {
     body,
-    blockedRemoteCount: sanitizer.blockedRemoteCount,
-    remoteOrigins: [...sanitizer.remoteOrigins].sort(),
+    blockedRemoteCount: sanitizer.blocked.size,
+    remoteUrls: [...sanitizer.remoteUrls],
+    missingRemoteCount: sanitizer.missing.size,
     links: sanitizer.links,
   };
 }
 
 /**
- * The frame's own policy: nothing but inline styles and data: images, plus exactly the remote
- * origins the user allowed. Scripts are also off by `sandbox=""`; this is the second lock.
+ * The frame's own policy: nothing but inline styles and data: images (remote images arrive as
+ * data: URLs fetched by main). Scripts are also off by `sandbox=""`; this is the second lock.
  */
-export function frameContentSecurityPolicy(remoteOrigins: readonly string[]): string {
-  const images = ['data:', ...remoteOrigins.filter((origin) => /^https?:\/\/[^\s;,'"]+$/.test(origin))];
+export function frameContentSecurityPolicy(): string {
   return [
     "default-src 'none'",
-    `img-src ${images.join(' ')}`,
+    'img-src data:',
     "style-src 'unsafe-inline'",
     "form-action 'none'",
     "base-uri 'none'",
@@ -363,8 +447,8 @@ const FRAME_BASE_STYLE = [
 ].join('');
 
 /** The complete srcdoc document for one sanitized part. */
-export function frameDocument(sanitized: Pick<SanitizedHtml, 'body' | 'remoteOrigins'>): string {
-  const policy = frameContentSecurityPolicy(sanitized.remoteOrigins).replace(/"/g, '&quot;');
+export function frameDocument(sanitized: Pick<SanitizedHtml, 'body'>): string {
+  const policy = frameContentSecurityPolicy().replace(/"/g, '&quot;');
   return (
     '<!doctype html><html><head><meta charset="utf-8">' +
     `<meta http-equiv="Content-Security-Policy" content="${policy}">` +

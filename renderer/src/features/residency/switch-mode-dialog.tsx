@@ -14,12 +14,33 @@ import { formatBytes, formatCount } from '../../components/format';
 import { Icon } from '../../components/icons';
 import { ProgressBar } from '../../components/progress';
 import { LeaveOnServerField } from '../accounts/leave-on-server-field';
+import { ServerFields } from '../accounts/server-fields';
 import {
+  DEFAULT_PORTS,
+  endpointFromForm,
+  endpointFromSettings,
   MODE_EXPLANATIONS,
+  validateEndpointForm,
+  type EndpointForm,
   type FieldErrors,
   type LeaveOnServerForm,
   MAXIMUM_LEAVE_DAYS,
 } from '../accounts/setup-form';
+
+/**
+ * The server of the mode switched to: the account's saved one, else the host of the current mode
+ * on the other protocol's implicit-TLS port (RFC 8314), as the service would assume it.
+ */
+function initialTargetEndpoint(account: AccountView, target: 'imap' | 'pop3'): EndpointForm {
+  const saved = account[target];
+  if (saved !== null) return endpointFromSettings(saved, target);
+  const current = account[account.mode];
+  return {
+    ...endpointFromSettings(null, target),
+    host: current?.host ?? '',
+    port: String(DEFAULT_PORTS[target].tls),
+  };
+}
 import { PlanView } from './plan-view';
 
 type Stage =
@@ -49,7 +70,9 @@ export function SwitchModeDialog({
   const inbox = serverFolders.find((folder) => folder.role === 'inbox') ?? serverFolders[0];
   const [uploadTo, setUploadTo] = useState<string | null>(inbox?.path ?? null);
   const [errors, setErrors] = useState<FieldErrors>({});
-  const missingEndpoint = target === 'imap' ? account.imap === null : account.pop3 === null;
+  const endpointKnown = account[target] !== null;
+  const [endpoint, setEndpoint] = useState<EndpointForm>(() => initialTargetEndpoint(account, target));
+  const [editingServer, setEditingServer] = useState(!endpointKnown);
 
   useMailEvent('syncProgress', (progress) => {
     if (progress.accountId !== account.id || progress.phase !== 'switch') return;
@@ -57,16 +80,22 @@ export function SwitchModeDialog({
   });
 
   function proposed(): ProposedChange | null {
-    if (target === 'imap') return { kind: 'switch-mode', to: 'imap', uploadLocalTo: uploadTo };
-    if (leave.kind === 'days') {
+    const found: FieldErrors = {};
+    if (editingServer) validateEndpointForm(target, endpoint, found);
+    if (leave.kind === 'days' && target === 'pop3') {
       const days = Number(leave.days);
       if (!Number.isInteger(days) || days < 1 || days > MAXIMUM_LEAVE_DAYS) {
-        setErrors({ 'leave.days': `Enter a number of days from 1 to ${MAXIMUM_LEAVE_DAYS}.` });
-        return null;
+        found['leave.days'] = `Enter a number of days from 1 to ${MAXIMUM_LEAVE_DAYS}.`;
       }
-      return { kind: 'switch-mode', to: 'pop3', leaveOnServer: { kind: 'days', days }, allFolders };
     }
-    return { kind: 'switch-mode', to: 'pop3', leaveOnServer: { kind: leave.kind }, allFolders };
+    setErrors(found);
+    if (Object.keys(found).length > 0) return null;
+    // Only a server the user saw and chose is sent; otherwise the service uses the saved one.
+    const server = editingServer ? { server: endpointFromForm(endpoint) } : {};
+    if (target === 'imap') return { kind: 'switch-mode', to: 'imap', uploadLocalTo: uploadTo, ...server };
+    const leaveOnServer =
+      leave.kind === 'days' ? { kind: 'days' as const, days: Number(leave.days) } : { kind: leave.kind };
+    return { kind: 'switch-mode', to: 'pop3', leaveOnServer, allFolders, ...server };
   }
 
   async function preview() {
@@ -99,12 +128,7 @@ export function SwitchModeDialog({
         </button>
       )}
       {(stage.kind === 'choose' || stage.kind === 'planning' || (stage.kind === 'failed' && stage.plan === null)) && (
-        <button
-          type="button"
-          className="button button--primary"
-          onClick={() => void preview()}
-          disabled={busy || missingEndpoint}
-        >
+        <button type="button" className="button button--primary" onClick={() => void preview()} disabled={busy}>
           {stage.kind === 'planning' ? 'Working out what would move…' : 'Show what would change'}
         </button>
       )}
@@ -138,14 +162,32 @@ export function SwitchModeDialog({
         <Icon name="check" /> Switching never deletes a message, here or on the server, and you can switch back at any
         time.
       </p>
-      {missingEndpoint && (
-        <p className="callout callout--warning" role="alert">
-          <Icon name="warning" /> This account has no {targetName} server yet. Add it under Servers in the account’s
-          settings first.
-        </p>
-      )}
-      {(stage.kind === 'choose' || stage.kind === 'planning') && !missingEndpoint && (
+      {(stage.kind === 'choose' || stage.kind === 'planning') && (
         <div className="switch-options">
+          {editingServer ? (
+            <>
+              {!endpointKnown && (
+                <p className="muted">
+                  This account has no {targetName} server saved yet. Whereabouts suggests the usual one at your
+                  provider; check it.
+                </p>
+              )}
+              <ServerFields
+                role={target}
+                legend={`${targetName} server`}
+                value={endpoint}
+                onChange={setEndpoint}
+                errors={errors}
+              />
+            </>
+          ) : (
+            <p className="switch-options__server">
+              <Icon name="server" size={16} /> {targetName} server: {endpoint.host}, port {endpoint.port}{' '}
+              <button type="button" className="button--link" onClick={() => setEditingServer(true)}>
+                Change
+              </button>
+            </p>
+          )}
           {target === 'pop3' ? (
             <>
               <LeaveOnServerField value={leave} onChange={setLeave} errors={errors} />

@@ -14,6 +14,7 @@ import { formatBytes, plural } from '../../components/format';
 import { Icon } from '../../components/icons';
 import { useToasts } from '../../components/toast';
 import { LeaveOnServerField } from '../accounts/leave-on-server-field';
+import { providerName, SignInAgainButton } from '../accounts/sign-in-again';
 import { ServerFields } from '../accounts/server-fields';
 import {
   formFromSettings,
@@ -205,18 +206,31 @@ export function AccountSettingsView({
                 />
               )}
             </Field>
-            <Field label="New password" hint="Leave empty to keep the current one.">
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="password"
-                  autoComplete="new-password"
-                  value={form.password}
-                  onChange={(event) => update({ password: event.target.value })}
-                />
-              )}
-            </Field>
+            {account.auth?.kind === 'oauth2' ? (
+              <div className="field">
+                <span className="field__label">Sign-in</span>
+                <p>
+                  Signs in with {providerName(account.auth.provider)} in your browser; no password is kept.
+                  {account.signInRequired === true && (
+                    <strong> {providerName(account.auth.provider)} no longer accepts this computer’s sign-in.</strong>
+                  )}
+                </p>
+                <SignInAgainButton account={account} compact={account.signInRequired !== true} />
+              </div>
+            ) : (
+              <Field label="New password" hint="Leave empty to keep the current one.">
+                {(control) => (
+                  <input
+                    {...control}
+                    className="input"
+                    type="password"
+                    autoComplete="new-password"
+                    value={form.password}
+                    onChange={(event) => update({ password: event.target.value })}
+                  />
+                )}
+              </Field>
+            )}
           </div>
         </section>
 
