@@ -8,6 +8,7 @@ export default defineConfig({
       'renderer/**/*.test.{ts,tsx}',
       'e2e/**/*.test.ts',
       'e2e/**/*.spec.ts',
+      'bench/**/*.test.ts',
     ],
     globalSetup: ['e2e/mailserver/global-setup.ts'],
     testTimeout: 60_000,
