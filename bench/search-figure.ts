@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { openMessageStore } from '../main/store/message-store';
 import { generateCorpus } from './corpus';
@@ -74,7 +74,10 @@ async function cacheKey(seed: number, count: number): Promise<string> {
 export async function ensureSearchProfile(cacheRoot: string, seed: number, count: number): Promise<SearchProfile> {
   const directory = path.join(cacheRoot, `search-${count}-${await cacheKey(seed, count)}`);
   if (existsSync(path.join(directory, COMPLETE_FILE))) return { directory, messages: count, populateSeconds: null };
-  await rm(directory, { recursive: true, force: true });
+  // Profiles of older corpus or schema versions are of no more use (each is gigabytes).
+  for (const name of await readdir(cacheRoot).catch(() => [] as string[])) {
+    if (name.startsWith(`search-${count}-`)) await rm(path.join(cacheRoot, name), { recursive: true, force: true });
+  }
   await mkdir(directory, { recursive: true });
   const started = process.hrtime.bigint();
   // The account through the CLI, as a user adds it; its server is unreachable on purpose (nothing to sync).

@@ -29,13 +29,17 @@ export interface Readiness {
   reason: string;
 }
 
-/** Builds the CLI and the browser-mode host (the options of `npm run build:main`) and checks that the CLI starts. */
+/**
+ * Builds the CLI, the browser-mode host (with the options of `npm run build:main`) and the in-process
+ * sync timer, and checks that the CLI starts.
+ */
 export async function prepareCli(): Promise<Readiness> {
   try {
     await build({
       entryPoints: [
         path.join(PROJECT_ROOT, 'main', 'cli', 'main.ts'),
         path.join(PROJECT_ROOT, 'main', 'web', 'host.ts'),
+        path.join(PROJECT_ROOT, 'bench', 'in-process-sync.ts'),
       ],
       bundle: true,
       platform: 'node',
