@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestUser, putMessages } from './mailserver/test-users';
 import { startBrowserApp, type BrowserApp } from './support/browser-app';
 import { launchChromium } from './support/chromium';
-import { openAppPage, screenshot, unexpectedConsoleErrors, VISIBLE_TIMEOUT_MS } from './support/ui';
+import { openAppPage, screenshot, VISIBLE_TIMEOUT_MS } from './support/ui';
 
 /** A connection test may take a TLS handshake and a login on each server. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -203,7 +203,7 @@ describe('account setup', () => {
     await frame.getByText('number 2').waitFor({ timeout: CONNECT_TIMEOUT_MS });
     await expect.poll(() => inbox.textContent(), { timeout: CONNECT_TIMEOUT_MS }).toBe('Inbox2 unread');
     await screenshot(page, 'real-service-inbox');
-    expect(unexpectedConsoleErrors(consoleErrors)).toEqual([]);
+    expect(consoleErrors).toEqual([]);
     await close();
   });
 });

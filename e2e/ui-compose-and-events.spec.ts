@@ -144,16 +144,29 @@ describe('rendering from events', () => {
 
   it('says in words why a service call failed', async () => {
     const { page, close } = await openMail();
-    service.fail(
-      'syncAccount',
-      new MailError('CONNECTION_REFUSED', 'refused', { host: 'pop.home.example', port: 995 }),
-    );
+    const check = sidebar(page).getByRole('button', { name: 'Check Home for new mail' });
     try {
-      await sidebar(page).getByRole('button', { name: 'Check Home for new mail' }).click();
+      service.fail(
+        'syncAccount',
+        new MailError('AUTH_FAILED', 'refused', { serverText: '[AUTH] Authentication failed.' }),
+      );
+      await check.click();
       const alert = page.locator('.toast--error').filter({ hasText: 'Could not check “Home”.' });
       await alert.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
-      expect(await alert.textContent()).toContain('The connection to pop.home.example, port 995 was refused');
+      expect(await alert.textContent()).toContain('The server did not accept the user name or password.');
       await screenshot(page, 'error-toast');
+
+      // An account that worked before and cannot reach its server now is offline: no settings to fix.
+      service.fail(
+        'syncAccount',
+        new MailError('CONNECTION_REFUSED', 'refused', { host: 'pop.home.example', port: 995 }),
+      );
+      await check.click();
+      await page
+        .getByRole('status')
+        .getByText('“Home” cannot reach its server right now.')
+        .waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+      expect(await page.locator('.toast--error').count()).toBe(1);
     } finally {
       service.fail('syncAccount', null);
     }
@@ -171,8 +184,8 @@ describe('account settings and the mode switch', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     expect(await page.getByText(/Enter minutes from 0/).isVisible()).toBe(true);
     await page.getByLabel('Check every (minutes)').fill('5');
-    await page.getByLabel('INBOX').uncheck();
-    await page.getByLabel('Archive').check();
+    await page.getByRole('checkbox', { name: /^INBOX/ }).uncheck();
+    await page.getByRole('checkbox', { name: /^Archive/ }).check();
     service.calls.length = 0;
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Settings saved.').waitFor({ timeout: VISIBLE_TIMEOUT_MS });

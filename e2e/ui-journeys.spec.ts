@@ -130,6 +130,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
       email: home.email,
       password: home.password,
       mode: 'pop3',
+      leaveOnServer: 'Leave a copy on the server forever',
       incoming: { host: info.host, port: info.ports.pop3s },
       smtp: { host: info.host, port: info.ports.submissions },
     });
@@ -141,10 +142,8 @@ describe('a first day with Whereabouts, against the real service and servers', (
       .toBe('Inbox2 unread');
     expect(await accountSection(page, OFFICE).getByText('IMAP', { exact: true }).isVisible()).toBe(true);
     expect(await accountSection(page, HOME).getByText('POP3', { exact: true }).isVisible()).toBe(true);
-    // POP3 downloaded the messages whole and (by default) removed them from the server.
-    await expect
-      .poll(async () => (await readServerMessages(info, home)).length, { timeout: SERVER_TIMEOUT_MS })
-      .toBe(0);
+    // POP3 downloaded the messages whole, and left a copy on the server as asked.
+    expect((await readServerMessages(info, home)).length).toBe(2);
   });
 
   it('reads a message, replies, and the recipient receives the reply; the server’s Sent folder has it', async () => {
@@ -224,6 +223,17 @@ describe('a first day with Whereabouts, against the real service and servers', (
       .poll(() => serverSubjects(info, office, 'Projects'), { timeout: SERVER_TIMEOUT_MS })
       .toEqual(['Budget draft']);
 
+    // A copy: the message stays in the inbox and appears in the folder too.
+    await openMessage(page, 'Minutes and figures');
+    await page
+      .getByRole('toolbar', { name: 'Message actions' })
+      .getByLabel('Copy to folder')
+      .selectOption({ label: 'Projects' });
+    await page.getByText('1 message copied to Projects.').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await expect
+      .poll(() => serverSubjects(info, office, 'Projects'), { timeout: SERVER_TIMEOUT_MS })
+      .toEqual(['Budget draft', 'Minutes and figures']);
+
     await openMessage(page, 'Old newsletter');
     await page
       .getByRole('toolbar', { name: 'Message actions' })
@@ -233,6 +243,10 @@ describe('a first day with Whereabouts, against the real service and servers', (
     await expect
       .poll(() => serverSubjects(info, office, 'INBOX'), { timeout: SERVER_TIMEOUT_MS })
       .toEqual(['Conference badge', 'Minutes and figures', 'Plans for Tuesday']);
+    // Deleted in IMAP mode means moved to the server's Trash, for every device (S6).
+    await expect
+      .poll(() => serverSubjects(info, office, 'Trash'), { timeout: SERVER_TIMEOUT_MS })
+      .toEqual(['Old newsletter']);
 
     await accountSection(page, OFFICE).getByRole('button', { name: 'Actions for folder Projects' }).click();
     await page.getByRole('menuitem', { name: 'Rename…' }).click();
@@ -245,7 +259,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
         timeout: SERVER_TIMEOUT_MS,
       })
       .toEqual(['Projects 2024']);
-    expect(await serverSubjects(info, office, 'Projects 2024')).toEqual(['Budget draft']);
+    expect(await serverSubjects(info, office, 'Projects 2024')).toEqual(['Budget draft', 'Minutes and figures']);
   });
 
   it('in POP3 mode says why there are no server folders, and keeps folders and moves on this computer', async () => {
@@ -277,6 +291,19 @@ describe('a first day with Whereabouts, against the real service and servers', (
     await openFolder(page, HOME, 'Kept');
     await expectMessageCount(page, 1);
     await messageRow(page, 'Holiday photos').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+
+    // The copy left on the server can be deleted there too (S6); a plain delete would keep it.
+    await openFolder(page, HOME, 'Inbox');
+    await openMessage(page, 'Welcome home');
+    await page.getByRole('article').getByRole('button', { name: 'Delete here and on the server…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete here and on the server?' });
+    await confirm.getByRole('button', { name: 'Delete everywhere' }).click();
+    await page.getByText('Message deleted here and on the server.').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await expect
+      .poll(async () => (await readServerMessages(info, home)).map((raw) => raw.toString('utf8')), {
+        timeout: SERVER_TIMEOUT_MS,
+      })
+      .toEqual([expect.stringContaining('Subject: Holiday photos')]);
   });
 
   it('works offline and comes back: cached mail opens, a flag change and a move are kept, then reach the server', async () => {
@@ -311,9 +338,9 @@ describe('a first day with Whereabouts, against the real service and servers', (
     // The changes stay: a fresh window shows them, still offline, before the server knows.
     await page.reload();
     await openFolder(page, OFFICE, 'Projects 2024');
-    await expectMessageCount(page, 2);
+    await expectMessageCount(page, 3);
     expect(await folderButton(page, OFFICE, 'Inbox').textContent()).toBe('Inbox1 unread');
-    expect(await serverSubjects(info, office, 'Projects 2024')).toEqual(['Budget draft']);
+    expect(await serverSubjects(info, office, 'Projects 2024')).toEqual(['Budget draft', 'Minutes and figures']);
     expect(
       (await serverMessages(info, office, 'INBOX')).find((entry) => entry.subject === 'Plans for Tuesday')?.flags,
     ).toContain('S');
@@ -323,7 +350,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
     await officeSection.getByText('Online').waitFor({ timeout: SERVER_TIMEOUT_MS });
     await expect
       .poll(() => serverSubjects(info, office, 'Projects 2024'), { timeout: SERVER_TIMEOUT_MS })
-      .toEqual(['Budget draft', 'Conference badge']);
+      .toEqual(['Budget draft', 'Conference badge', 'Minutes and figures']);
     await expect
       .poll(
         async () => (await serverMessages(info, office, 'INBOX')).map((entry) => `${entry.subject}:${entry.flags}`),
@@ -332,5 +359,6 @@ describe('a first day with Whereabouts, against the real service and servers', (
         },
       )
       .toEqual(['Minutes and figures:S', 'Plans for Tuesday:']);
+    expect(opened.consoleErrors).toEqual([]);
   });
 });

@@ -25,8 +25,7 @@ const CONTROL_TIMEOUT_MS = 5_000;
  */
 const SAMPLE_HOST = /(?:^|\.)(?:example|test)(?::\d+)?$/;
 /** A 1×1 PNG, as main would hand back a fetched remote image. */
-const PIXEL_BASE64 =
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+const PIXEL_BASE64 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
 interface SanitizedHtml {
   body: string;

@@ -8,14 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebHost } from '../main/web/web-host';
 import { launchChromium } from './support/chromium';
 import { createScriptedService, serveScripted, type ScriptedService } from './support/scripted-service';
-import {
-  foreignRequests,
-  openAppPage,
-  screenshot,
-  unexpectedConsoleErrors,
-  VISIBLE_TIMEOUT_MS,
-  type OpenedPage,
-} from './support/ui';
+import { foreignRequests, openAppPage, screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
 
 let browser: Browser;
 let service: ScriptedService;
@@ -44,7 +37,7 @@ function rows(page: Page) {
 }
 
 function assertClean(opened: OpenedPage): void {
-  expect(unexpectedConsoleErrors(opened.consoleErrors)).toEqual([]);
+  expect(opened.consoleErrors).toEqual([]);
   expect(foreignRequests(opened.requests, `127.0.0.1:${host.port}`)).toEqual([]);
 }
 
@@ -67,7 +60,7 @@ describe('the main screens', () => {
     const firstRow = rows(page).first();
     expect(await firstRow.textContent()).toMatch(/Server|Here|Both/);
     await openFirstMessage(page);
-    expect(await page.getByRole('region', { name: 'Remote content' }).isVisible()).toBe(true);
+    await page.getByRole('region', { name: 'Remote content' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     expect(await page.locator('iframe.mail-frame').getAttribute('sandbox')).toBe('');
     await screenshot(page, 'mail-unified-inbox');
     assertClean(opened);
@@ -189,6 +182,61 @@ describe('the main screens', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByText('Download mail to this computer (POP3)').click();
     await screenshot(page, 'account-setup-dark');
+    assertClean(opened);
+    await opened.close();
+  });
+
+  it('the composer, the switch preview and account settings in the dark theme', async () => {
+    const opened = await openMail('dark');
+    const { page } = opened;
+    await openFirstMessage(page);
+    await page.getByRole('button', { name: 'Reply', exact: true }).click();
+    await page.getByRole('region', { name: 'Reply' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await screenshot(page, 'composer-reply-dark');
+    await page.getByRole('button', { name: 'Discard' }).click();
+
+    await page.getByRole('button', { name: 'Settings of Work' }).click();
+    await page.getByRole('heading', { name: 'Work', level: 1 }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await screenshot(page, 'account-settings-dark');
+    await page.getByRole('button', { name: 'Switch to POP3…' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Switch “Work” to POP3' });
+    await dialog.getByRole('button', { name: 'Show what would change' }).click();
+    await dialog.getByText('Downloaded to this computer').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await screenshot(page, 'switch-mode-plan-dark');
+    assertClean(opened);
+    await opened.close();
+  });
+
+  it('a folder’s menu, and a new folder on the server', async () => {
+    const opened = await openMail();
+    const { page } = opened;
+    const work = page.getByRole('navigation', { name: 'Accounts and folders' }).getByRole('region', { name: 'Work' });
+    await work.getByRole('button', { name: 'Actions for folder Projects' }).click();
+    const menu = page.getByRole('menu', { name: 'Folder Projects' });
+    expect((await menu.getByRole('menuitem').allTextContents()).map((text) => text.trim())).toEqual([
+      'New folder inside…',
+      'Rename…',
+      'Delete…',
+    ]);
+    await screenshot(page, 'folder-menu');
+    await menu.getByRole('menuitem', { name: 'New folder inside…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New folder inside “Projects”' });
+    await dialog.getByLabel('Folder name').fill('Beta');
+    service.calls.length = 0;
+    await dialog.getByRole('button', { name: 'Create folder' }).click();
+    await work.getByRole('button', { name: /^Beta/ }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    expect(service.calls.find((call) => call.method === 'createFolder')?.request).toEqual({
+      accountId: 'work',
+      name: 'Beta',
+      parentId: 'work-projects',
+      kind: 'server',
+    });
+    // The inbox can be neither renamed nor deleted.
+    await work.getByRole('button', { name: 'Actions for folder Inbox' }).click();
+    expect(await page.getByRole('menuitem', { name: 'Rename…' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('menuitem', { name: 'Delete…' }).isDisabled()).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.getByRole('menu').waitFor({ state: 'detached', timeout: VISIBLE_TIMEOUT_MS });
     assertClean(opened);
     await opened.close();
   });

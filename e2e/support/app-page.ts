@@ -31,7 +31,9 @@ export function accountSection(page: Page, name: string): Locator {
 /** The folder's button in the sidebar (its name, then its unread count if any). */
 export function folderButton(page: Page, account: string, folder: string): Locator {
   const escaped = folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return accountSection(page, account).getByRole('button', { name: new RegExp(`^${escaped}(\\s*\\d+ unread)?$`) });
+  return accountSection(page, account).getByRole('button', {
+    name: new RegExp(`^${escaped}(\\s*[\\d,.\\s]+ unread)?$`),
+  });
 }
 
 export function messageRows(page: Page): Locator {

@@ -29,6 +29,7 @@ import type {
   MessageSummary,
   Residency,
   ResidencyTotals,
+  Security,
 } from '../../shared/model';
 import type { MailService, ServiceEventListener } from '../../main/service/create-service';
 import { startWebHost, type WebHost } from '../../main/web/web-host';
@@ -196,6 +197,8 @@ export interface ScriptedService {
   outbox: OutboxItem[];
   /** Makes every later call of `method` fail with `error`, as the real service would report it. */
   fail(method: keyof MailApi, error: MailError | null): void;
+  /** Every sign-in started, in order: sign-in-1, sign-in-2… */
+  signInIds: string[];
   /** Ends a started sign-in as the browser would, and announces it (oauthSignInFinished). */
   finishSignIn(signInId: string, outcome: { ok: true } | { ok: false; error: MailError }): void;
 }
@@ -224,6 +227,7 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     { view: folder('home', 'home-sent', 'Sent', 'sent', 'local'), count: 23 },
     { view: folder('home', 'home-family', 'Family', null, 'local'), count: 17 },
   ];
+  const signInIds: string[] = [];
   const signIns = new Map<string, { email: string; provider: string; accountId: string | null; finished: boolean }>();
   const seen = new Set<string>();
   const unseen = new Set<string>();
@@ -688,14 +692,35 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       };
     },
     planChange: async ({ accountId, change }) => plan(accountId, change),
-    discoverSettings: async ({ email }) => ({
-      email,
-      displayName: null,
-      imap: [],
-      pop3: [],
-      smtp: [],
-      reasons: ['DNS: no SRV records (RFC 6186) for this domain.'],
-    }),
+    discoverSettings: async ({ email }) => {
+      // One domain publishes its settings (an autoconfig document and SRV records); the rest do not.
+      if (email.endsWith('@published.example')) {
+        const server = (protocol: 'imap' | 'pop3' | 'smtp', host: string, port: number, security: Security) => ({
+          protocol,
+          host,
+          port,
+          security,
+          username: email.split('@')[0],
+          source: `https://autoconfig.published.example/mail/config-v1.1.xml (${protocol})`,
+        });
+        return {
+          email,
+          displayName: 'Published Mail',
+          imap: [server('imap', 'mail.published.example', 993, 'tls')],
+          pop3: [server('pop3', 'mail.published.example', 995, 'tls')],
+          smtp: [server('smtp', 'submit.published.example', 587, 'starttls')],
+          reasons: [],
+        };
+      }
+      return {
+        email,
+        displayName: null,
+        imap: [],
+        pop3: [],
+        smtp: [],
+        reasons: ['DNS: no SRV records (RFC 6186) for this domain.'],
+      };
+    },
     lookUpProvider: async ({ email }) => {
       const domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
       const endpoint = (host: string, port: number) => ({ host, port, security: 'tls' as const });
@@ -726,7 +751,8 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       return null;
     },
     startOAuthSignIn: async ({ email, provider, accountId }) => {
-      const signInId = `sign-in-${signIns.size + 1}`;
+      signInIds.push(`sign-in-${signInIds.length + 1}`);
+      const signInId = signInIds[signInIds.length - 1];
       signIns.set(signInId, { email, provider, accountId: accountId ?? null, finished: false });
       return {
         signInId,
@@ -802,6 +828,7 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       if (error === null) failures.delete(method);
       else failures.set(method, error);
     },
+    signInIds,
     finishSignIn(signInId, outcome) {
       const entry = signIns.get(signInId);
       if (entry === undefined) throw new Error(`no sign-in ${signInId} is waiting`);

@@ -57,13 +57,3 @@ export function foreignRequests(requests: string[], loopbackHost: string): strin
     }
   });
 }
-
-/**
- * Console errors other than Chromium's report that the app's CSP (style-src 'self') kept a mail's
- * inline styles out of its sandboxed srcdoc frame, which inherits the app's policy (CSP Level 3,
- * policy container inheritance). That report goes away once the app's policy allows inline styles
- * for the frame (see the renderer's report to the lead); everything else is a real error.
- */
-export function unexpectedConsoleErrors(errors: string[]): string[] {
-  return errors.filter((text) => !text.startsWith('Applying inline style violates'));
-}

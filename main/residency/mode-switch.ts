@@ -25,6 +25,8 @@ import { planInput } from './report';
 
 export interface ServerMessage {
   folderPath: string;
+  /** The folder's SPECIAL-USE role (RFC 6154), or null. */
+  folderRole: string | null;
   uidValidity: number;
   uid: number;
   messageIdHeader: string | null;
@@ -78,6 +80,7 @@ export async function listServerMessages(
         for (const message of batch.messages) {
           messages.push({
             folderPath: folder.path,
+            folderRole: folder.role,
             uidValidity: batch.uidValidity,
             uid: message.uid,
             messageIdHeader: message.envelope.messageId,
@@ -98,7 +101,11 @@ export async function listServerMessages(
  * has never seen appear as server-only rows after the switch, and local inbox copies the server
  * holds become "both".
  */
-export function withServerInventory(input: PlanInput, inventory: readonly ServerMessage[]): PlanInput {
+export function withServerInventory(
+  input: PlanInput,
+  inventory: readonly ServerMessage[],
+  offlineFolders: readonly string[] = [],
+): PlanInput {
   const folderById = new Map(input.folders.map((folder) => [folder.id, folder]));
   const isInboxPath = (path: string): boolean => path.toUpperCase() === 'INBOX';
   const localInboxIds = new Set(
@@ -141,12 +148,15 @@ export function withServerInventory(input: PlanInput, inventory: readonly Server
       popUidl: null,
       downloadedAt: null,
     }));
-  const serverFolders = [...new Set(inventory.map((message) => message.folderPath))].map((path) => ({
+  // The IMAP engine keeps INBOX, Sent and Drafts (and the account's offline folders) for offline
+  // reading when it first sees them, so their bodies come down with the first sync.
+  const roles = new Map(inventory.map((message) => [message.folderPath, message.folderRole]));
+  const serverFolders = [...roles].map(([path, role]) => ({
     id: `server-folder:${path}`,
     path,
     kind: 'server' as const,
-    role: isInboxPath(path) ? 'inbox' : null,
-    keepOffline: false,
+    role: isInboxPath(path) ? 'inbox' : role,
+    keepOffline: isInboxPath(path) || role === 'sent' || role === 'drafts' || offlineFolders.includes(path),
   }));
   return { ...input, folders: [...input.folders, ...serverFolders], messages: [...messages, ...unseen] };
 }
@@ -219,7 +229,7 @@ async function switchToImap(
   const account = deps.account();
   const endpoint = targetEndpoint(account, change);
   const inventory = await listServerMessages(account, endpoint, deps.credentials);
-  const plan = planChange(withServerInventory(planInput(store, account), inventory), change);
+  const plan = planChange(withServerInventory(planInput(store, account), inventory, account.offlineFolders), change);
   const total = plan.upload.length + 2;
   progress(deps, 0, total, 0);
 

@@ -115,6 +115,15 @@ export function planChange(input: PlanInput, change: ProposedChange): ChangePlan
       }
     }
   } else if (change.kind === 'switch-mode' && change.to === 'imap') {
+    // Server folders kept for offline reading (INBOX, Sent, Drafts by default) get their bodies
+    // downloaded by the first IMAP sync: the preview lists them.
+    for (const message of input.messages) {
+      const folder = folders.get(message.folderId);
+      if (folder?.kind === 'server' && folder.keepOffline && message.residency === 'server') {
+        download.push(message);
+        after.set(message.id, 'both');
+      }
+    }
     if (change.uploadLocalTo !== null) {
       const onServer = new Set(
         input.messages

@@ -43,7 +43,8 @@ export function accountResidency(store: MessageStore, account: Account): Account
   const totals = store.residencyTotals({ accountId: account.id });
   // POP3 copies left on the server of messages deleted here have no row, but they live on the
   // server only: they count there, in the inbox they came from.
-  const leftOnServer = store.popLeftOnServer(account.id);
+  // (In IMAP mode the server is listed directly: its messages have rows of their own.)
+  const leftOnServer = account.mode === 'pop3' ? store.popLeftOnServer(account.id) : { count: 0, bytes: 0 };
   const popInbox = folders.find((folder) => folder.kind === 'local' && folder.role === 'inbox');
   if (leftOnServer.count > 0) {
     totals.server.count += leftOnServer.count;

@@ -13,6 +13,7 @@ import type {
   MessageSummary,
   SyncProgress,
 } from '../../../shared/model';
+import { toErrorPayload } from '../../../shared/errors';
 import { useMailApi } from '../api/service-context';
 import { useMailEvent } from '../api/use-mail-event';
 import { plural } from '../components/format';
@@ -36,6 +37,14 @@ import { HelpOverlay } from '../features/shortcuts/help-overlay';
 import { useShortcuts } from '../features/shortcuts/shortcuts';
 import { announceNewMail } from '../features/status/new-mail';
 import type { MailActions } from './mail-actions';
+
+/** Failures that mean the network or the server is away, not that a setting is wrong. */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  'CONNECTION_REFUSED',
+  'HOST_NOT_FOUND',
+  'TIMEOUT',
+  'CONNECTION_LOST',
+]);
 
 /** How long a finished progress line stays, so "done" is seen rather than flickering away. */
 const DONE_VISIBLE_MS = 1_500;
@@ -79,11 +88,13 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   useMailEvent('accountsChanged', () => setConnectivity({}));
   useMailEvent('syncProgress', (item) => {
     setProgress((previous) => ({ ...previous, [item.accountId]: item }));
-    if (item.phase === 'done') {
+    // A phase that reached its total (a mode switch reports no separate "done") goes too, unless
+    // newer progress replaced it meanwhile.
+    if (item.phase === 'done' || (item.total > 0 && item.done >= item.total)) {
       setTimeout(
         () =>
           setProgress((previous) => {
-            if (previous[item.accountId]?.phase !== 'done') return previous;
+            if (previous[item.accountId] !== item) return previous;
             const next = { ...previous };
             delete next[item.accountId];
             return next;
@@ -365,9 +376,16 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
         onAddAccount={onAddAccount}
         onCompose={() => actions.compose()}
         onCheckMail={(account) =>
-          void api
-            .syncAccount({ accountId: account.id })
-            .catch((error: unknown) => toasts.showError(`Could not check “${account.name}”.`, error))
+          void api.syncAccount({ accountId: account.id }).catch((error: unknown) => {
+            // An account that worked before and now cannot reach its server is offline, not misconfigured.
+            if (account.lastSyncAt !== null && UNREACHABLE_CODES.has(toErrorPayload(error).code)) {
+              toasts.show({
+                kind: 'info',
+                title: `“${account.name}” cannot reach its server right now.`,
+                body: 'What you do is kept here and sent to the server when the connection returns.',
+              });
+            } else toasts.showError(`Could not check “${account.name}”.`, error);
+          })
         }
         onFolderDialog={setFolderDialog}
         drop={drop}

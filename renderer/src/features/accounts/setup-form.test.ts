@@ -80,6 +80,24 @@ describe('the account form', () => {
     expect(formFromSettings(settings).usernameEdited).toBe(true);
   });
 
+  it('keeps how an account signs in and its POP3 download options when its settings are saved', () => {
+    const previous = {
+      ...settingsFromForm(filled()),
+      auth: { kind: 'oauth2', provider: 'google' } as const,
+      pop3Options: { headersOnly: true, maxMessageKb: 2048 },
+    };
+    const form = formFromSettings(previous);
+    expect(form.auth).toEqual({ kind: 'oauth2', provider: 'google' });
+    // An OAuth account has no password to give.
+    expect(validateAccountForm(form, { requirePassword: true }).password).toBeUndefined();
+    const saved = settingsFromForm({ ...form, checkIntervalMinutes: '5' }, previous);
+    expect(saved.auth).toEqual({ kind: 'oauth2', provider: 'google' });
+    expect(saved.pop3Options).toEqual({ headersOnly: true, maxMessageKb: 2048 });
+    expect(saved.checkIntervalMinutes).toBe(5);
+    // A password account made by the set-up screen says nothing about how it signs in.
+    expect(settingsFromForm(filled()).auth).toBeUndefined();
+  });
+
   it('guesses the usual server names at the domain', () => {
     expect(guessedHosts('a@Example.ORG')).toEqual({
       imap: 'imap.example.org',

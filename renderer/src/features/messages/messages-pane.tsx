@@ -160,6 +160,14 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
     }
   });
 
+  // The banner stays while reconnection attempts come and go ("connecting", then offline again),
+  // so the list does not jump on every retry; it goes once the account is online (or needs the user).
+  const [offlineBanner, setOfflineBanner] = useState(connectivity === 'offline');
+  useEffect(() => {
+    if (connectivity === 'offline') setOfflineBanner(true);
+    else if (connectivity !== 'connecting') setOfflineBanner(false);
+  }, [connectivity]);
+
   const searching = query.trim() !== '';
   const source = searching && searchSource !== null ? searchSource.source : browseSource;
   const [, setTick] = useState(0);
@@ -289,7 +297,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
           </div>
         )}
       </header>
-      {connectivity === 'offline' && (
+      {offlineBanner && (
         <p className="list-banner list-banner--offline" role="status">
           <Icon name="offline" size={16} /> Offline. What you do now is kept here and sent to the server when the
           connection returns.

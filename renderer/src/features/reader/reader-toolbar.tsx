@@ -1,5 +1,4 @@
 /** The reader's actions, each with its keyboard shortcut named for assistive technology. */
-import { useState } from 'react';
 import type { FolderView, MessageDetail, MessageSummary } from '../../../../shared/model';
 import type { MailActions } from '../../app/mail-actions';
 import { Modal } from '../../components/dialog';
@@ -14,15 +13,18 @@ export function FolderPicker({
   placeholder,
   targets,
   onChoose,
+  iconOnly = false,
 }: {
   icon: IconName;
   label: string;
   placeholder: string;
   targets: FolderView[];
   onChoose(folder: FolderView): void;
+  /** Only the icon shows (the menu still lists the folders), so the toolbar stays on one line. */
+  iconOnly?: boolean;
 }) {
   return (
-    <label className="tool-select" title={label}>
+    <label className={`tool-select ${iconOnly ? 'tool-select--icon' : ''}`} title={label}>
       <Icon name={icon} />
       <span className="visually-hidden">{label}</span>
       <select
@@ -127,21 +129,8 @@ export function ReaderToolbar({
 }) {
   const unread = !message.flags.includes('\\Seen');
   const targets = actions.moveTargets(message.accountId).filter((folder) => folder.id !== message.folderId);
-  const [confirmServerDelete, setConfirmServerDelete] = useState(false);
-  // POP3 (SEMANTICS S6): a copy left on the server can be deleted there too.
-  const serverCopyDeletable = actions.account(message.accountId)?.mode === 'pop3' && message.residency !== 'local';
   return (
     <div className="reader-toolbar" role="toolbar" aria-label="Message actions">
-      {confirmServerDelete && (
-        <DeleteFromServerDialog
-          messages={[message]}
-          onCancel={() => setConfirmServerDelete(false)}
-          onConfirm={() => {
-            setConfirmServerDelete(false);
-            actions.remove([message], { fromServer: true });
-          }}
-        />
-      )}
       <ToolButton
         icon="reply"
         label="Reply"
@@ -179,16 +168,8 @@ export function ReaderToolbar({
         placeholder="Copy to…"
         targets={targets}
         onChoose={(folder) => actions.copy([message], folder)}
+        iconOnly
       />
-      {serverCopyDeletable && (
-        <ToolButton
-          icon="server"
-          label="Delete here and on the server…"
-          iconOnly
-          danger
-          onClick={() => setConfirmServerDelete(true)}
-        />
-      )}
       <span className="reader-toolbar__gap" />
       <ToolButton
         icon="mailUnread"

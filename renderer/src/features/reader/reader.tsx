@@ -3,7 +3,7 @@
  * sandboxed frame, text as text), remote content blocked until the user allows it, its links with
  * their real targets, its attachments, and where it lives.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { RemoteImages } from '../../../../shared/api';
 import type { BodyPart, ConnectivityState, MessageDetail, MessageSummary } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
@@ -245,7 +245,14 @@ function MessageView({
     <section className="pane pane--reader" aria-label="Reader">
       <ReaderToolbar message={message ?? summary} detail={message} actions={actions} />
       <article className="reader" ref={article} tabIndex={-1} aria-labelledby={`subject-${summary.id}`}>
-        <MessageHeader message={message ?? summary} />
+        <MessageHeader
+          message={message ?? summary}
+          serverCopy={
+            actions.account(summary.accountId)?.mode === 'pop3' && summary.residency !== 'local' ? (
+              <ServerCopyDelete message={summary} actions={actions} />
+            ) : null
+          }
+        />
         {detail.error !== null && message === null && (
           <div className="callout callout--error" role="alert">
             <Icon name="warning" />
@@ -265,7 +272,36 @@ function MessageView({
   );
 }
 
-function MessageHeader({ message }: { message: MessageSummary | MessageDetail }) {
+/** POP3 (SEMANTICS S6): the copy left on the server can be deleted there too, from where it says so. */
+function ServerCopyDelete({ message, actions }: { message: MessageSummary; actions: MailActions }) {
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <>
+      <button type="button" className="button--link" onClick={() => setConfirming(true)}>
+        Delete here and on the server…
+      </button>
+      {confirming && (
+        <DeleteFromServerDialog
+          messages={[message]}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            actions.remove([message], { fromServer: true });
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function MessageHeader({
+  message,
+  serverCopy = null,
+}: {
+  message: MessageSummary | MessageDetail;
+  /** What can be done about the server's copy, shown beside where the message lives. */
+  serverCopy?: ReactNode;
+}) {
   const detail = 'cc' in message ? message : null;
   const initials = (message.from?.name || message.from?.address || '?')
     .split(/\s+/)
@@ -318,6 +354,7 @@ function MessageHeader({ message }: { message: MessageSummary | MessageDetail })
         <span className="muted">
           {RESIDENCY_TEXT[message.residency].long} · {formatBytes(message.size)}
         </span>
+        {serverCopy}
       </p>
     </header>
   );

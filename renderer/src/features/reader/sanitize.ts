@@ -339,8 +339,12 @@ class Sanitizer {
 
     if (element.hasAttribute('src')) {
       const source = tag === 'img' ? this.resolveResource(element.getAttribute('src') ?? '') : null;
-      if (source === null) element.removeAttribute('src');
-      else element.setAttribute('src', source);
+      if (source === null) {
+        element.removeAttribute('src');
+        // Without its size an image that is not shown reads as its alternative text, not a broken box.
+        element.removeAttribute('width');
+        element.removeAttribute('height');
+      } else element.setAttribute('src', source);
     }
     const sourceSet = this.sourceSets.get(element);
     if (sourceSet !== undefined && tag === 'img') {
@@ -441,6 +445,8 @@ const FRAME_BASE_STYLE = [
   'html{color-scheme:light}',
   'body{margin:16px;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#1b2230;background:#fff;overflow-wrap:anywhere}',
   'img{max-width:100%;height:auto}',
+  // A blocked remote image keeps its alternative text, in a quiet box rather than as a broken image.
+  'img:not([src]):not([srcset]){border:1px dashed #c5cad3;color:#5b6577;font-size:13px}',
   'a[data-link]{color:#1d4ed8;text-decoration:underline;cursor:help}',
   'pre{white-space:pre-wrap}',
   'blockquote{margin:0 0 0 8px;padding-left:12px;border-left:3px solid #d9dee7;color:#5b6577}',

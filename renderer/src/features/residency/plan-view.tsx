@@ -112,7 +112,7 @@ export function PlanView({ plan }: { plan: ChangePlan }) {
           again.
         </p>
       )}
-      <ResidencySummary totals={plan.after} label="Where your mail will be afterwards" />
+      <ResidencySummary totals={plan.after} label="Where your mail will be afterwards" showLabel />
     </div>
   );
 }

@@ -6,11 +6,21 @@ import type { ResidencyTotals } from '../../../../shared/model';
 import { formatBytes, formatCount, plural } from '../../components/format';
 import { Icon } from '../../components/icons';
 
-export function ResidencySummary({ totals, label }: { totals: ResidencyTotals; label: string }) {
+export function ResidencySummary({
+  totals,
+  label,
+  showLabel = false,
+}: {
+  totals: ResidencyTotals;
+  label: string;
+  /** Shows the label as the summary's title (the what-if plan), not only to assistive technology. */
+  showLabel?: boolean;
+}) {
   const onServer = { count: totals.server.count + totals.both.count, bytes: totals.server.bytes + totals.both.bytes };
   const here = { count: totals.local.count + totals.both.count, bytes: totals.local.bytes + totals.both.bytes };
   return (
     <section className="residency-summary" aria-label={label}>
+      {showLabel && <h3 className="residency-summary__title">{label}</h3>}
       <div className="residency-summary__sides">
         <div className="residency-side residency-side--server">
           <h3>

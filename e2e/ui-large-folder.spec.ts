@@ -1,0 +1,191 @@
+/**
+ * A folder of 100,000 messages on the REAL service (the built browser-mode host and its SQLite
+ * index), through the UI: the profile's store is filled before the host starts, the way an IMAP
+ * initial sync leaves it (header-only rows), and the account's server is unreachable, so nothing
+ * but the index answers. Open the folder, jump to its end, search it. Times are printed.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountStore } from '../main/accounts/account-store';
+import { secretKey } from '../main/accounts/secret-store';
+import { openFileSecretStore } from '../main/accounts/secrets';
+import { openMessageStore } from '../main/store/message-store';
+import type { HeaderOnlyInput } from '../main/store/types';
+import { folderButton, messageRows, SERVER_TIMEOUT_MS } from './support/app-page';
+import { startBrowserApp, type BrowserApp } from './support/browser-app';
+import { launchChromium } from './support/chromium';
+import { openAppPage, screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+
+const FOLDER_SIZE = 100_000;
+const BATCH_ROWS = 10_000;
+const ACCOUNT = 'Archive';
+/** In the subject of every 10,000th message. */
+const RARE_WORD = 'quetzalcoatl';
+/** Message i is this much older than message i - 1, so the newest is i = 0 and the oldest the last. */
+const SPACING_MS = 7 * 60 * 1000;
+const NEWEST_MS = Date.UTC(2024, 5, 1, 9, 0, 0);
+/** What a person still feels as immediate for a screenful of a huge folder. */
+const INTERACTIVE_MS = 3_000;
+
+let browser: Browser;
+let app: BrowserApp;
+let profileDir: string;
+let opened: OpenedPage;
+let page: Page;
+let seedMs = 0;
+
+/** A port on which nothing listens: the account's server is "unreachable", so only the index answers. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function subjectOf(index: number): string {
+  return `Report ${index}${index % 10_000 === 0 ? ` ${RARE_WORD}` : ''}`;
+}
+
+async function seedProfile(directory: string): Promise<void> {
+  const port = await closedPort();
+  const accounts = new AccountStore(directory);
+  const account = await accounts.add({
+    name: ACCOUNT,
+    email: 'archive@example.org',
+    mode: 'imap',
+    username: 'archive@example.org',
+    imap: { host: '127.0.0.1', port, security: 'tls' },
+    pop3: null,
+    smtp: { host: '127.0.0.1', port, security: 'tls' },
+    leaveOnServer: { kind: 'off' },
+    offlineFolders: [],
+    checkIntervalMinutes: 0,
+  });
+  // A saved password, so the account is simply offline (its server refuses connections).
+  const secrets = await openFileSecretStore(directory);
+  await secrets.set(secretKey(account.id, 'password'), 'not-needed-offline');
+  const store = await openMessageStore({ profileDir: directory });
+  try {
+    await store.upsertAccount(account);
+    const inbox = await store.upsertFolder({ accountId: account.id, kind: 'server', path: 'INBOX', role: 'inbox' });
+    for (let start = 0; start < FOLDER_SIZE; start += BATCH_ROWS) {
+      const batch: HeaderOnlyInput[] = [];
+      for (let index = start; index < start + BATCH_ROWS; index += 1) {
+        batch.push({
+          folderId: inbox.id,
+          imap: { uidvalidity: 1, uid: FOLDER_SIZE - index },
+          envelope: {
+            messageId: `<m${index}@archive.example>`,
+            inReplyTo: null,
+            references: [],
+            subject: subjectOf(index),
+            from: { name: `Sender ${index % 97}`, address: `s${index % 97}@archive.example` },
+            to: [{ name: '', address: 'archive@example.org' }],
+            cc: [],
+            bcc: [],
+            replyTo: [],
+            date: new Date(NEWEST_MS - index * SPACING_MS).toISOString(),
+          },
+          size: 2_000 + (index % 5_000),
+          flags: index % 3 === 0 ? [] : ['\\Seen'],
+        });
+      }
+      store.insertHeaderOnlyBatch(batch);
+    }
+  } finally {
+    store.close();
+  }
+}
+
+beforeAll(async () => {
+  profileDir = await mkdtemp(path.join(os.tmpdir(), 'whereabouts-ui-100k-'));
+  const started = performance.now();
+  // Chromium starts while the index fills; the host must start after, on the filled profile.
+  const [launched] = await Promise.all([launchChromium(), seedProfile(profileDir)]);
+  browser = launched;
+  seedMs = performance.now() - started;
+  app = await startBrowserApp({ profileDir });
+  opened = await openAppPage(browser, app.url, { width: 1280, height: 860 });
+  page = opened.page;
+}, 120_000);
+
+afterAll(async () => {
+  await opened?.close();
+  await browser?.close();
+  await app?.stop();
+  await rm(profileDir, { recursive: true, force: true });
+});
+
+describe(`a folder of ${FOLDER_SIZE.toLocaleString('en')} messages on the real service`, () => {
+  it('opens at once, jumps to its oldest message with End, and finds by search', async () => {
+    await page.getByRole('region', { name: ACCOUNT }).getByText('Offline').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    const inbox = folderButton(page, ACCOUNT, 'Inbox');
+    await inbox.waitFor({ timeout: SERVER_TIMEOUT_MS });
+    let started = performance.now();
+    await inbox.click();
+    await page.getByText('100,000 messages').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    await messageRows(page).first().locator('.message-row__subject').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    const openMs = performance.now() - started;
+    expect(await messageRows(page).first().locator('.message-row__subject').textContent()).toBe(subjectOf(0));
+    expect(await messageRows(page).count()).toBeLessThan(60);
+
+    // Drag the scroll bar to the bottom: the last page is asked for, not the 99,900 rows before it.
+    started = performance.now();
+    await page.getByRole('listbox').evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
+    const bottom = page.locator(`[role="option"][aria-posinset="${FOLDER_SIZE}"]`);
+    await expect
+      .poll(() => bottom.locator('.message-row__subject').textContent(), { timeout: SERVER_TIMEOUT_MS })
+      .toBe(subjectOf(FOLDER_SIZE - 1));
+    const scrollMs = performance.now() - started;
+
+    await page.getByRole('listbox').evaluate((list) => list.scrollTo({ top: 0 }));
+    await messageRows(page).first().click();
+    started = performance.now();
+    await page.getByRole('listbox').press('End');
+    const last = page.locator(`[role="option"][aria-posinset="${FOLDER_SIZE}"]`);
+    await last.locator('.message-row__subject').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    const endMs = performance.now() - started;
+    expect(await last.locator('.message-row__subject').textContent()).toBe(subjectOf(FOLDER_SIZE - 1));
+    expect(await last.getAttribute('aria-selected')).toBe('true');
+    // Scrolled into full view, not left half below the edge.
+    await expect
+      .poll(
+        () =>
+          last.evaluate((row) => {
+            const list = row.closest('[role="listbox"]')?.getBoundingClientRect();
+            const box = row.getBoundingClientRect();
+            return list !== undefined && box.top >= list.top - 1 && box.bottom <= list.bottom + 1;
+          }),
+        { timeout: VISIBLE_TIMEOUT_MS },
+      )
+      .toBe(true);
+    // The reader opens the header-only message; the server is unreachable, so it says so.
+    await page
+      .getByRole('heading', { name: subjectOf(FOLDER_SIZE - 1), level: 1 })
+      .waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    await screenshot(page, 'message-list-100k-real-end');
+
+    started = performance.now();
+    await page.getByRole('searchbox', { name: 'Search mail' }).fill(RARE_WORD);
+    const results = page.getByRole('listbox', { name: `Search results for “${RARE_WORD}”` });
+    await results.waitFor({ timeout: SERVER_TIMEOUT_MS });
+    await page.getByText('10 results').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    const searchMs = performance.now() - started;
+    const subjects = await results.locator('.message-row__subject').allTextContents();
+    expect(subjects.length).toBeGreaterThan(0);
+    expect(subjects.every((subject) => subject.includes(RARE_WORD))).toBe(true);
+    await screenshot(page, 'message-list-100k-real-search');
+
+    process.stdout.write(
+      `100k real service: seeding ${Math.round(seedMs)} ms, folder open ${Math.round(openMs)} ms, scrolled to the bottom ${Math.round(scrollMs)} ms, End ${Math.round(endMs)} ms, search ${Math.round(searchMs)} ms (incl. 250 ms typing pause)\n`,
+    );
+    expect(openMs).toBeLessThan(INTERACTIVE_MS);
+    expect(endMs).toBeLessThan(INTERACTIVE_MS);
+    expect(scrollMs).toBeLessThan(INTERACTIVE_MS);
+  });
+});
