@@ -149,42 +149,8 @@ function lastSegment(path: string, delimiter: string): string {
   return parts[parts.length - 1] ?? path;
 }
 
-/** The columns of a new `messages` row. */
-interface RowValues {
-  id: string;
-  account_id: string;
-  folder_id: string;
-  remote_uidvalidity: number | null;
-  remote_uid: number | null;
-  pop_uidl: string | null;
-  message_id: string | null;
-  thread_id: string | null;
-  in_reply_to: string | null;
-  references_json: string;
-  subject: string;
-  subject_sort: string;
-  from_name: string;
-  from_address: string;
-  from_sort: string;
-  to_json: string;
-  cc_json: string;
-  bcc_json: string;
-  reply_to_json: string;
-  date: number | null;
-  received_at: number | null;
-  downloaded_at: number | null;
-  sort_date: number;
-  size: number;
-  flags_json: string;
-  seen: number;
-  sha256: string | null;
-  local_path: string | null;
-  on_server: number;
-  server_confirmed_at: string | null;
-  has_attachments: number;
-  preview: string;
-  parse_warning: string | null;
-}
+/** The columns of a new `messages` row: all but the row id and the generated residency. */
+type RowValues = Omit<MessageRow, 'row_id' | 'residency'>;
 
 type EnvelopeColumns = Pick<
   RowValues,
