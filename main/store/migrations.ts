@@ -89,8 +89,6 @@ CREATE INDEX messages_folder_date ON messages (folder_id, sort_date, id);
 CREATE INDEX messages_folder_from ON messages (folder_id, from_sort, sort_date, id);
 CREATE INDEX messages_folder_subject ON messages (folder_id, subject_sort, sort_date, id);
 CREATE INDEX messages_folder_residency ON messages (folder_id, residency, sort_date, id);
--- Covers the residency totals (count and bytes by folder and residency), recomputed during syncs.
-CREATE INDEX messages_account_residency ON messages (account_id, folder_id, residency, size);
 CREATE INDEX messages_folder_seen ON messages (folder_id, seen);
 
 -- Subject, addresses and decoded body text (HTML stripped). Contentless: the text is not stored
