@@ -161,76 +161,69 @@ describe('IMAP engine', () => {
     });
   }
 
-  // Retried: in two full-suite runs (never alone) the queued upload was still local after the
-  // pass; the cause is under investigation (see the note on the sync issue). Every attempt runs
-  // with a fresh user and must pass every assertion.
-  it(
-    'UIDVALIDITY change: re-mapped by Message-ID + size, no body downloaded again, local-only data kept',
-    { retry: 2 },
-    async () => {
-      const user = await createTestUser(info);
-      const messages = [1, 2, 3].map((index) => testMessage(`kept ${index}`, `Body ${index}`));
-      await putMessages(
-        info,
-        user,
-        messages.map((message) => message.raw),
-        'Keep',
-      );
-      const profile = await profileFor(info, user, { offlineFolders: ['Keep'] });
-      const { store, account } = profile;
-      await profile.engine.syncOnce();
-      const keep = folderByPath(store, account.id, 'Keep');
-      expect(keep.keepOffline).toBe(true);
-      const before = store.listFolderMessages(keep.id);
-      expect(before.map((record) => record.residency)).toEqual(['both', 'both', 'both']);
-      expect(profile.downloads()).toBe(3);
-      // A message that exists only here (in the server folder, never uploaded), and an upload
-      // queued before the server renumbers the folder.
-      const localOnly = testMessage('only on this computer');
-      const { record: local } = await store.insertMessage({
-        folderId: keep.id,
-        source: localOnly.raw,
-        onServer: false,
-      });
-      const drafts = await profile.actions.createFolder(account.id, 'Drafts here', { kind: 'local' });
-      const pending = testMessage('uploaded after the change');
-      const { record: upload } = await store.insertMessage({
-        folderId: drafts.id,
-        source: pending.raw,
-        onServer: false,
-      });
-      await profile.actions.move([upload.id], keep.id);
-      expect(store.listActions(account.id).map((action) => action.kind)).toEqual(['imap-append']);
+  it('UIDVALIDITY change: re-mapped by Message-ID + size, no body downloaded again, local-only data kept', async () => {
+    const user = await createTestUser(info);
+    const messages = [1, 2, 3].map((index) => testMessage(`kept ${index}`, `Body ${index}`));
+    await putMessages(
+      info,
+      user,
+      messages.map((message) => message.raw),
+      'Keep',
+    );
+    const profile = await profileFor(info, user, { offlineFolders: ['Keep'] });
+    const { store, account } = profile;
+    await profile.engine.syncOnce();
+    const keep = folderByPath(store, account.id, 'Keep');
+    expect(keep.keepOffline).toBe(true);
+    const before = store.listFolderMessages(keep.id);
+    expect(before.map((record) => record.residency)).toEqual(['both', 'both', 'both']);
+    expect(profile.downloads()).toBe(3);
+    // A message that exists only here (in the server folder, never uploaded), and an upload
+    // queued before the server renumbers the folder.
+    const localOnly = testMessage('only on this computer');
+    const { record: local } = await store.insertMessage({
+      folderId: keep.id,
+      source: localOnly.raw,
+      onServer: false,
+    });
+    const drafts = await profile.actions.createFolder(account.id, 'Drafts here', { kind: 'local' });
+    const pending = testMessage('uploaded after the change');
+    const { record: upload } = await store.insertMessage({
+      folderId: drafts.id,
+      source: pending.raw,
+      onServer: false,
+    });
+    await profile.actions.move([upload.id], keep.id);
+    expect(store.listActions(account.id).map((action) => action.kind)).toEqual(['imap-append']);
 
-      // The server loses its index: the folder is recreated with the same messages, new UIDVALIDITY.
-      await doveadm('mailbox', 'delete', '-u', user.username, 'Keep');
-      await doveadm('mailbox', 'create', '-u', user.username, 'Keep');
-      await putMessages(info, user, [messages[2].raw, messages[0].raw, messages[1].raw], 'Keep');
-      await profile.engine.syncOnce();
+    // The server loses its index: the folder is recreated with the same messages, new UIDVALIDITY.
+    await doveadm('mailbox', 'delete', '-u', user.username, 'Keep');
+    await doveadm('mailbox', 'create', '-u', user.username, 'Keep');
+    await putMessages(info, user, [messages[2].raw, messages[0].raw, messages[1].raw], 'Keep');
+    await profile.engine.syncOnce();
 
-      const after = store.listFolderMessages(keep.id);
-      const refreshed = folderByPath(store, account.id, 'Keep');
-      expect(refreshed.uidvalidity).not.toBe(keep.uidvalidity);
-      expect(after.map((record) => record.id).sort()).toEqual(
-        [...before.map((record) => record.id), local.id, upload.id].sort(),
-      );
-      expect(store.getMessageRecord(upload.id)).toMatchObject({
-        residency: 'both',
-        imap: { uidvalidity: refreshed.uidvalidity },
-      });
-      expect((await readServerMessages(info, user, 'Keep')).map(sha256)).toContain(sha256(pending.raw));
-      for (const record of before) {
-        const now = store.getMessageRecord(record.id);
-        expect(now?.imap?.uidvalidity).toBe(refreshed.uidvalidity);
-        expect(now?.residency).toBe('both');
-        expect(now?.sha256).toBe(record.sha256);
-      }
-      // New UIDs follow the new order on the server: "kept 3" is UID 1 now.
-      expect(store.getMessageRecord(before[2].id)?.imap?.uid).toBe(1);
-      expect(store.getMessageRecord(local.id)).toMatchObject({ residency: 'local', imap: null });
-      expect(profile.downloads()).toBe(3);
-    },
-  );
+    const after = store.listFolderMessages(keep.id);
+    const refreshed = folderByPath(store, account.id, 'Keep');
+    expect(refreshed.uidvalidity).not.toBe(keep.uidvalidity);
+    expect(after.map((record) => record.id).sort()).toEqual(
+      [...before.map((record) => record.id), local.id, upload.id].sort(),
+    );
+    expect(store.getMessageRecord(upload.id)).toMatchObject({
+      residency: 'both',
+      imap: { uidvalidity: refreshed.uidvalidity },
+    });
+    expect((await readServerMessages(info, user, 'Keep')).map(sha256)).toContain(sha256(pending.raw));
+    for (const record of before) {
+      const now = store.getMessageRecord(record.id);
+      expect(now?.imap?.uidvalidity).toBe(refreshed.uidvalidity);
+      expect(now?.residency).toBe('both');
+      expect(now?.sha256).toBe(record.sha256);
+    }
+    // New UIDs follow the new order on the server: "kept 3" is UID 1 now.
+    expect(store.getMessageRecord(before[2].id)?.imap?.uid).toBe(1);
+    expect(store.getMessageRecord(local.id)).toMatchObject({ residency: 'local', imap: null });
+    expect(profile.downloads()).toBe(3);
+  });
 
   it('S15 shared account / S8 several computers: two profiles see flags, deletions, new mail and folders via IDLE', async () => {
     const user = await createTestUser(info);
