@@ -319,6 +319,7 @@ export function envelopeFromRawHeaders(headers: readonly RawHeader[]): Envelope 
  * pretends to be a sender, and is shown as such.
  */
 export function literalAddressesOnly(addresses: readonly Address[], rawValue: string | null): Address[] {
+  if (rawValue === null || !rawValue.includes('=?')) return [...addresses];
   const literal = (rawValue ?? '').replace(/=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=/g, ' ').toLowerCase();
   return addresses.map((entry) => {
     if (entry.address === '' || literal.includes(entry.address.toLowerCase())) return entry;

@@ -197,6 +197,9 @@ describe('IMAP engine', () => {
     expect(store.listActions(account.id).map((action) => action.kind)).toEqual(['imap-append']);
 
     // The server loses its index: the folder is recreated with the same messages, new UIDVALIDITY.
+    // Dovecot derives UIDVALIDITY from the clock (seconds): recreate in a later second, as a
+    // real server that lost its index would.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await doveadm('mailbox', 'delete', '-u', user.username, 'Keep');
     await doveadm('mailbox', 'create', '-u', user.username, 'Keep');
     await putMessages(info, user, [messages[2].raw, messages[0].raw, messages[1].raw], 'Keep');
