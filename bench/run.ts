@@ -20,9 +20,9 @@ import { ensureSearchProfile, runSearchFigure, searchNotMeasured, type SearchPro
 import { summarize } from './statistics';
 import { runSyncFigures, TARGETS } from './sync-figures';
 import { prepareUi, RENDERER_RSS_TARGET_BYTES, runUiFigure, uiNotMeasured } from './ui-figure';
-import { PROJECT_ROOT, prepareCli } from './whereabouts';
+import { PROJECT_ROOT, RESULTS_DIR } from './results-dir';
+import { prepareCli } from './whereabouts';
 
-const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 const ALL_FIGURES = ['1', '2', '3', '4', '5', '6', '7', '8'];
 
 interface Options {
@@ -253,7 +253,7 @@ async function main(argv: readonly string[]): Promise<void> {
   await writeFile(path.join(RESULTS_DIR, `${name}.md`), markdown);
   await writeFile(path.join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(RESULTS_DIR, 'latest.md'), markdown);
-  log(`written to bench/results/${name}.md (and latest.md)`);
+  log(`written to ${path.join(RESULTS_DIR, name)}.md (and latest.md)`);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

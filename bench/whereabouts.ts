@@ -10,10 +10,11 @@ import { build } from 'esbuild';
 import type { MailServerInfo, TestUser } from '../e2e/mailserver/types';
 import { openMessageStore } from '../main/store/message-store';
 import { runQuietly, timeProcess, type ProcessRun } from './processes';
+import { PROJECT_ROOT, RESULTS_DIR } from './results-dir';
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export { PROJECT_ROOT };
 /** The app as the benchmark runs it: main/cli/main.js, main/web/host.js and renderer/ (see ui-figure.ts). */
-export const APP_BUILD_DIR = path.join(PROJECT_ROOT, 'bench', 'results', 'build', 'app');
+export const APP_BUILD_DIR = path.join(RESULTS_DIR, 'build', 'app');
 export const CLI_SCRIPT = path.join(APP_BUILD_DIR, 'main', 'cli', 'main.js');
 export const HOST_SCRIPT = path.join(APP_BUILD_DIR, 'main', 'web', 'host.js');
 const IN_PROCESS_SCRIPT = path.join(APP_BUILD_DIR, 'bench', 'in-process-sync.js');
