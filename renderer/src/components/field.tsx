@@ -2,7 +2,7 @@
  * A labelled form control with its hint and its error, wired for assistive technology: the error
  * marks the control invalid and is read with it.
  */
-import { useId, type ReactNode } from 'react';
+import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
 
 export interface FieldProps {
   label: string;
@@ -34,5 +34,34 @@ export function Field({ label, hint, error, children, className }: FieldProps) {
         </p>
       )}
     </div>
+  );
+}
+
+type InputAttributes = Omit<
+  InputHTMLAttributes<HTMLInputElement>,
+  'id' | 'value' | 'onChange' | 'className' | 'aria-invalid' | 'aria-describedby' | 'children'
+>;
+
+export interface TextFieldProps extends Omit<FieldProps, 'children'> {
+  value: string;
+  onChange: (value: string) => void;
+  /** Attributes of the input itself: type, autoComplete, placeholder, inputMode, autoFocus… */
+  input?: InputAttributes;
+}
+
+/** The common case of a Field: one text input. */
+export function TextField({ value, onChange, input, ...field }: TextFieldProps) {
+  return (
+    <Field {...field}>
+      {(control) => (
+        <input
+          {...input}
+          {...control}
+          className="input"
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+      )}
+    </Field>
   );
 }

@@ -10,7 +10,7 @@ import type { ConnectionTestResult } from '../../../../shared/api';
 import type { AccountView } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { Icon } from '../../components/icons';
 import { Logo } from '../../app/logo';
 import { ConnectionTestResultView } from './connection-test-result';
@@ -232,47 +232,29 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
 
         {step === 'identity' ? (
           <form className="setup__form" onSubmit={continueToServers} noValidate>
-            <Field label="Email address" error={errors.email}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="email"
-                  autoComplete="email"
-                  autoFocus
-                  value={form.email}
-                  onChange={(event) => update({ email: event.target.value })}
-                />
-              )}
-            </Field>
-            <Field
+            <TextField
+              label="Email address"
+              error={errors.email}
+              value={form.email}
+              onChange={(value) => update({ email: value })}
+              input={{ type: 'email', autoComplete: 'email', autoFocus: true }}
+            />
+            <TextField
               label="Password"
               error={errors.password}
               hint="Not needed for Gmail, Outlook and other providers you sign in to in your browser."
-            >
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="password"
-                  autoComplete="current-password"
-                  value={form.password}
-                  onChange={(event) => update({ password: event.target.value })}
-                />
-              )}
-            </Field>
-            <Field label="Account name" hint="Shown in the sidebar. Leave empty to use the email address.">
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="text"
-                  placeholder="Work, Home…"
-                  value={form.name}
-                  onChange={(event) => update({ name: event.target.value })}
-                />
-              )}
-            </Field>
+
+              value={form.password}
+              onChange={(value) => update({ password: value })}
+              input={{ type: 'password', autoComplete: 'current-password' }}
+            />
+            <TextField
+              label="Account name"
+              hint="Shown in the sidebar. Leave empty to use the email address."
+              value={form.name}
+              onChange={(value) => update({ name: value })}
+              input={{ type: 'text', placeholder: 'Work, Home…' }}
+            />
             <div className="setup__actions">
               <button type="button" className="button" onClick={onCancel}>
                 Cancel
@@ -375,18 +357,13 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
               </section>
             )}
             {provider !== null && !usesOAuth && (
-              <Field label={passwordLabel} error={errors.password}>
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input"
-                    type="password"
-                    autoComplete="current-password"
-                    value={form.password}
-                    onChange={(event) => update({ password: event.target.value })}
-                  />
-                )}
-              </Field>
+              <TextField
+                label={passwordLabel}
+                error={errors.password}
+                value={form.password}
+                onChange={(value) => update({ password: value })}
+                input={{ type: 'password', autoComplete: 'current-password' }}
+              />
             )}
             <ModeChoice
               value={form.mode}
@@ -415,19 +392,14 @@ export function AccountSetup({ onDone, onCancel }: { onDone(account: AccountView
               onChange={(value) => updateEndpoint('smtp', value)}
               errors={errors}
             />
-            <Field label="User name" error={errors.username} hint="Usually your full email address.">
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="text"
-                  autoComplete="username"
-                  spellCheck={false}
-                  value={effectiveUsername(form)}
-                  onChange={(event) => update({ username: event.target.value, usernameEdited: true })}
-                />
-              )}
-            </Field>
+            <TextField
+              label="User name"
+              error={errors.username}
+              hint="Usually your full email address."
+              value={effectiveUsername(form)}
+              onChange={(value) => update({ username: value, usernameEdited: true })}
+              input={{ type: 'text', autoComplete: 'username', spellCheck: false }}
+            />
 
             <div aria-live="polite" className="setup__outcome">
               {progress.kind === 'testing' && (

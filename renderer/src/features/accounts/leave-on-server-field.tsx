@@ -1,6 +1,6 @@
 /** The POP3 leave-a-copy policy (SEMANTICS S10): off, forever, N days, or until deleted here. */
 import type { LeaveOnServer } from '../../../../shared/model';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { LEAVE_ON_SERVER_LABELS, type FieldErrors, type LeaveOnServerForm } from './setup-form';
 
 export function LeaveOnServerField({
@@ -28,18 +28,14 @@ export function LeaveOnServerField({
         </label>
       ))}
       {value.kind === 'days' && (
-        <Field label="Days to keep the copy on the server" error={errors['leave.days']} className="field--narrow">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="text"
-              inputMode="numeric"
-              value={value.days}
-              onChange={(event) => onChange({ ...value, days: event.target.value })}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Days to keep the copy on the server"
+          error={errors['leave.days']}
+          className="field--narrow"
+          value={value.days}
+          onChange={(days) => onChange({ ...value, days })}
+          input={{ type: 'text', inputMode: 'numeric' }}
+        />
       )}
     </fieldset>
   );

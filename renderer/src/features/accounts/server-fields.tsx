@@ -1,6 +1,6 @@
 /** One server's connection settings: name, port, security, and the explicit plaintext consent. */
 import type { Security } from '../../../../shared/model';
-import { Field } from '../../components/field';
+import { Field, TextField } from '../../components/field';
 import { formatFingerprint } from '../../components/format';
 import {
   DEFAULT_PORTS,
@@ -35,35 +35,29 @@ export function ServerFields({
     <fieldset className="server-fields">
       <legend>{legend ?? `${label} server`}</legend>
       <div className="server-fields__row">
-        <Field label="Server name" error={errors[`${role}.host`]} className="server-fields__host">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="text"
-              inputMode="url"
-              autoComplete="off"
-              spellCheck={false}
-              placeholder={
-                role === 'smtp' ? 'smtp.example.org' : role === 'pop3' ? 'pop.example.org' : 'imap.example.org'
-              }
-              value={value.host}
-              onChange={(event) => onChange({ ...value, host: event.target.value })}
-            />
-          )}
-        </Field>
-        <Field label="Port" error={errors[`${role}.port`]} className="server-fields__port">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              type="text"
-              inputMode="numeric"
-              value={value.port}
-              onChange={(event) => onChange({ ...value, port: event.target.value })}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Server name"
+          error={errors[`${role}.host`]}
+          className="server-fields__host"
+          value={value.host}
+          onChange={(host) => onChange({ ...value, host })}
+          input={{
+            type: 'text',
+            inputMode: 'url',
+            autoComplete: 'off',
+            spellCheck: false,
+            placeholder:
+              role === 'smtp' ? 'smtp.example.org' : role === 'pop3' ? 'pop.example.org' : 'imap.example.org',
+          }}
+        />
+        <TextField
+          label="Port"
+          error={errors[`${role}.port`]}
+          className="server-fields__port"
+          value={value.port}
+          onChange={(port) => onChange({ ...value, port })}
+          input={{ type: 'text', inputMode: 'numeric' }}
+        />
       </div>
       <Field
         label="Security"

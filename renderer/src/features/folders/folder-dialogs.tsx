@@ -8,7 +8,7 @@ import type { AccountView, FolderKind, FolderView } from '../../../../shared/mod
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
 import { Modal } from '../../components/dialog';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { plural } from '../../components/format';
 import { Icon } from '../../components/icons';
 import { useToasts } from '../../components/toast';
@@ -113,17 +113,13 @@ function NameFolder({ dialog, onClose }: { dialog: Exclude<FolderDialog, { kind:
       }
     >
       <form id={formId} className="folder-form" onSubmit={(event) => void submit(event)} noValidate>
-        <Field label="Folder name" error={error}>
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              autoFocus
-              value={name}
-              onChange={(event) => setName(event.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Folder name"
+          error={error}
+          value={name}
+          onChange={(value) => setName(value)}
+          input={{ autoFocus: true }}
+        />
         {dialog.kind === 'create' && parent === null && (
           <fieldset className="choice-list">
             <legend>Where</legend>

@@ -9,7 +9,7 @@ import type { AccountView, FolderView } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
 import { Modal } from '../../components/dialog';
-import { Field } from '../../components/field';
+import { TextField } from '../../components/field';
 import { formatBytes, plural } from '../../components/format';
 import { Icon } from '../../components/icons';
 import { useToasts } from '../../components/toast';
@@ -175,37 +175,20 @@ export function AccountSettingsView({
         <section className="settings-section" aria-labelledby="settings-account">
           <h2 id="settings-account">Account</h2>
           <div className="form-grid">
-            <Field label="Account name">
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  value={form.name}
-                  onChange={(event) => update({ name: event.target.value })}
-                />
-              )}
-            </Field>
-            <Field label="Email address" error={errors.email}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  type="email"
-                  value={form.email}
-                  onChange={(event) => update({ email: event.target.value })}
-                />
-              )}
-            </Field>
-            <Field label="User name" error={errors.username}>
-              {(control) => (
-                <input
-                  {...control}
-                  className="input"
-                  value={form.username}
-                  onChange={(event) => update({ username: event.target.value, usernameEdited: true })}
-                />
-              )}
-            </Field>
+            <TextField label="Account name" value={form.name} onChange={(value) => update({ name: value })} />
+            <TextField
+              label="Email address"
+              error={errors.email}
+              value={form.email}
+              onChange={(value) => update({ email: value })}
+              input={{ type: 'email' }}
+            />
+            <TextField
+              label="User name"
+              error={errors.username}
+              value={form.username}
+              onChange={(value) => update({ username: value, usernameEdited: true })}
+            />
             {account.auth?.kind === 'oauth2' ? (
               <div className="field">
                 <span className="field__label">Sign-in</span>
@@ -218,18 +201,13 @@ export function AccountSettingsView({
                 <SignInAgainButton account={account} compact={account.signInRequired !== true} />
               </div>
             ) : (
-              <Field label="New password" hint="Leave empty to keep the current one.">
-                {(control) => (
-                  <input
-                    {...control}
-                    className="input"
-                    type="password"
-                    autoComplete="new-password"
-                    value={form.password}
-                    onChange={(event) => update({ password: event.target.value })}
-                  />
-                )}
-              </Field>
+              <TextField
+                label="New password"
+                hint="Leave empty to keep the current one."
+                value={form.password}
+                onChange={(value) => update({ password: value })}
+                input={{ type: 'password', autoComplete: 'new-password' }}
+              />
             )}
           </div>
         </section>
@@ -263,22 +241,16 @@ export function AccountSettingsView({
 
         <section className="settings-section" aria-labelledby="settings-checking">
           <h2 id="settings-checking">Checking for mail</h2>
-          <Field
+          <TextField
             label="Check every (minutes)"
             error={errors.checkInterval}
             hint="0 checks only when you ask. IMAP accounts also get new mail pushed while online (IDLE)."
             className="field--narrow"
-          >
-            {(control) => (
-              <input
-                {...control}
-                className="input"
-                inputMode="numeric"
-                value={form.checkIntervalMinutes}
-                onChange={(event) => update({ checkIntervalMinutes: event.target.value })}
-              />
-            )}
-          </Field>
+
+            value={form.checkIntervalMinutes}
+            onChange={(value) => update({ checkIntervalMinutes: value })}
+            input={{ inputMode: 'numeric' }}
+          />
           {form.mode === 'imap' && serverFolders.length > 0 && (
             <fieldset className="choice-list">
               <legend>Keep these folders available offline</legend>
