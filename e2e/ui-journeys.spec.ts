@@ -7,10 +7,8 @@
  * switches off and on): cached mail still opens, a flag change and a move are kept, and after
  * reconnecting the server has them.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestUser } from './mailserver/types';
 import { createTestUser, putMessages, readServerMessages } from './mailserver/test-users';
@@ -25,19 +23,16 @@ import {
   SERVER_TIMEOUT_MS,
   sidebar,
 } from './support/app-page';
-import { startBrowserApp, type BrowserApp } from './support/browser-app';
-import { launchChromium } from './support/chromium';
 import { serverFolders, serverMessages, serverSubjects } from './support/server-mail';
 import { startSwitchableProxy, type SwitchableProxy } from './support/switchable-proxy';
-import { openAppPage, screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+import { startUiSession, type UiSession } from './support/ui-session';
 
 const info = inject('mailServer');
 const OFFICE = 'Office';
 const HOME = 'Home';
 
-let browser: Browser;
-let app: BrowserApp;
-let profileDir: string;
+let session: UiSession;
 let proxy: SwitchableProxy;
 let opened: OpenedPage;
 let page: Page;
@@ -87,7 +82,6 @@ function minutesWithAttachment(from: TestUser, to: TestUser): Buffer {
 }
 
 beforeAll(async () => {
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'whereabouts-ui-journeys-'));
   [office, home, friend] = await Promise.all([createTestUser(info), createTestUser(info), createTestUser(info)]);
   await putMessages(info, office, [
     message(friend, office, 'Plans for Tuesday', 'Shall we meet on Tuesday at ten?', 1),
@@ -102,17 +96,14 @@ beforeAll(async () => {
   ]);
   // The IMAP account reaches Dovecot through a proxy this file can switch off: its "network".
   proxy = await startSwitchableProxy({ host: info.host, port: info.ports.imaps });
-  [browser, app] = await Promise.all([launchChromium(), startBrowserApp({ profileDir })]);
-  opened = await openAppPage(browser, app.url, { width: 1440, height: 900 });
+  session = await startUiSession('ui-journeys');
+  opened = await session.open({ width: 1440, height: 900 });
   page = opened.page;
 });
 
 afterAll(async () => {
-  await opened?.close();
-  await browser?.close();
-  await app?.stop();
+  await session?.stop();
   await proxy?.close();
-  await rm(profileDir, { recursive: true, force: true });
 });
 
 describe('a first day with Whereabouts, against the real service and servers', () => {

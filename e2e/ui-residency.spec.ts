@@ -3,10 +3,7 @@
  * S14): download a POP3 mailbox with leave-a-copy, delete one message here, open the view and see
  * the numbers change; preview a switch to IMAP, confirm it, and see the result match the preview.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestUser } from './mailserver/types';
 import { createTestUser, putMessages, readServerMessages } from './mailserver/test-users';
@@ -20,17 +17,14 @@ import {
   SERVER_TIMEOUT_MS,
   sidebar,
 } from './support/app-page';
-import { startBrowserApp, type BrowserApp } from './support/browser-app';
-import { launchChromium } from './support/chromium';
-import { openAppPage, screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
+import { startUiSession, type UiSession } from './support/ui-session';
 
 const info = inject('mailServer');
 const ACCOUNT = 'Home';
 const SUBJECTS = ['Tax return 2023', 'School trip', 'Garden plans'];
 
-let browser: Browser;
-let app: BrowserApp;
-let profileDir: string;
+let session: UiSession;
 let opened: OpenedPage;
 let page: Page;
 let user: TestUser;
@@ -68,7 +62,6 @@ async function openWhereIsMyMail(): Promise<Locator> {
 }
 
 beforeAll(async () => {
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'whereabouts-ui-residency-'));
   user = await createTestUser(info);
   await putMessages(
     info,
@@ -81,16 +74,13 @@ beforeAll(async () => {
       ),
     ),
   );
-  [browser, app] = await Promise.all([launchChromium(), startBrowserApp({ profileDir })]);
-  opened = await openAppPage(browser, app.url, { width: 1440, height: 900 });
+  session = await startUiSession('ui-residency');
+  opened = await session.open({ width: 1440, height: 900 });
   page = opened.page;
 });
 
 afterAll(async () => {
-  await opened?.close();
-  await browser?.close();
-  await app?.stop();
-  await rm(profileDir, { recursive: true, force: true });
+  await session?.stop();
 });
 
 describe('where is my mail, as it changes', () => {
