@@ -61,13 +61,39 @@ function PlanGroup({
   );
 }
 
+type PlanPart = 'download' | 'upload' | 'deleteOnServer' | 'unreachable';
+
+const PLAN_GROUPS: ReadonlyArray<{ part: PlanPart; icon: IconName; title: string; explanation: string }> = [
+  {
+    part: 'download',
+    icon: 'download',
+    title: 'Downloaded to this computer',
+    explanation: 'Copied from the server to this computer. The server keeps its copy.',
+  },
+  {
+    part: 'upload',
+    icon: 'upload',
+    title: 'Uploaded to the server',
+    explanation: 'Mail that is only on this computer, copied to the server so every device sees it.',
+  },
+  {
+    part: 'deleteOnServer',
+    icon: 'trash',
+    title: 'Later deleted from the server by your leave-a-copy setting',
+    explanation:
+      'Never by the switch itself: only when the policy you chose says so, and only after the message is safely stored here.',
+  },
+  {
+    part: 'unreachable',
+    icon: 'warning',
+    title: 'Not reachable in the new mode',
+    explanation:
+      'POP3 reaches only the server’s inbox. These stay on the server, untouched, and come back if you switch again.',
+  },
+];
+
 export function PlanView({ plan }: { plan: ChangePlan }) {
-  const nothing =
-    plan.totals.download.count +
-      plan.totals.upload.count +
-      plan.totals.deleteOnServer.count +
-      plan.totals.unreachable.count ===
-    0;
+  const nothing = PLAN_GROUPS.every(({ part }) => plan.totals[part].count === 0);
   return (
     <div className="plan" aria-live="polite">
       {nothing ? (
@@ -75,36 +101,9 @@ export function PlanView({ plan }: { plan: ChangePlan }) {
           <Icon name="check" /> Nothing needs to move: every message stays where it is.
         </p>
       ) : (
-        <>
-          <PlanGroup
-            icon="download"
-            title="Downloaded to this computer"
-            explanation="Copied from the server to this computer. The server keeps its copy."
-            entries={plan.download}
-            totals={plan.totals.download}
-          />
-          <PlanGroup
-            icon="upload"
-            title="Uploaded to the server"
-            explanation="Mail that is only on this computer, copied to the server so every device sees it."
-            entries={plan.upload}
-            totals={plan.totals.upload}
-          />
-          <PlanGroup
-            icon="trash"
-            title="Later deleted from the server by your leave-a-copy setting"
-            explanation="Never by the switch itself: only when the policy you chose says so, and only after the message is safely stored here."
-            entries={plan.deleteOnServer}
-            totals={plan.totals.deleteOnServer}
-          />
-          <PlanGroup
-            icon="warning"
-            title="Not reachable in the new mode"
-            explanation="POP3 reaches only the server’s inbox. These stay on the server, untouched, and come back if you switch again."
-            entries={plan.unreachable}
-            totals={plan.totals.unreachable}
-          />
-        </>
+        PLAN_GROUPS.map(({ part, ...group }) => (
+          <PlanGroup key={part} {...group} entries={plan[part]} totals={plan.totals[part]} />
+        ))
       )}
       {plan.skippedDuplicates > 0 && (
         <p className="muted">
