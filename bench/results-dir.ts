@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -9,3 +11,14 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const RESULTS_DIR = process.env.WHEREABOUTS_BENCH_RESULTS
   ? path.resolve(process.env.WHEREABOUTS_BENCH_RESULTS)
   : path.join(PROJECT_ROOT, 'bench', 'results');
+
+/**
+ * Creates the results folder. The bench's builds keep node_modules external, so a folder outside
+ * the project gets a link to the project's node_modules for them to resolve their packages.
+ */
+export async function prepareResultsDir(): Promise<void> {
+  await mkdir(RESULTS_DIR, { recursive: true });
+  const inside = !path.relative(PROJECT_ROOT, RESULTS_DIR).startsWith('..');
+  const link = path.join(RESULTS_DIR, 'node_modules');
+  if (!inside && !existsSync(link)) await symlink(path.join(PROJECT_ROOT, 'node_modules'), link, 'dir');
+}

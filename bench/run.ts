@@ -6,7 +6,7 @@
  * search and the UI on a 100,000-message profile. Prints one Markdown table and writes it, with the
  * raw samples, to bench/results/. See bench/README.md.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -20,7 +20,7 @@ import { ensureSearchProfile, runSearchFigure, searchNotMeasured, type SearchPro
 import { summarize } from './statistics';
 import { runSyncFigures, TARGETS } from './sync-figures';
 import { prepareUi, RENDERER_RSS_TARGET_BYTES, runUiFigure, uiNotMeasured } from './ui-figure';
-import { PROJECT_ROOT, RESULTS_DIR } from './results-dir';
+import { prepareResultsDir, PROJECT_ROOT, RESULTS_DIR } from './results-dir';
 import { prepareCli } from './whereabouts';
 
 const ALL_FIGURES = ['1', '2', '3', '4', '5', '6', '7', '8'];
@@ -102,11 +102,11 @@ async function main(argv: readonly string[]): Promise<void> {
     mbsync: missing.includes('/usr/bin/mbsync') ? null : `mbsync (${versions.mbsync})`,
     fetchmail: missing.includes('/usr/bin/fetchmail') ? null : `fetchmail ${versions.fetchmail}`,
   };
+  await prepareResultsDir();
   log('building the CLI and the browser-mode host (as npm run build:main does) …');
   const cli = await prepareCli();
   if (!cli.ready) log(`Whereabouts will not be measured: ${cli.reason}`);
   const floorScript = await buildFloor();
-  await mkdir(RESULTS_DIR, { recursive: true });
   const profilesDir = path.join(RESULTS_DIR, 'profiles', timestamp(started));
 
   let corpusDescription = `seed ${options.seed}`;
