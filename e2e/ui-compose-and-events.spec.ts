@@ -219,3 +219,43 @@ describe('account settings and the mode switch', () => {
     await close();
   });
 });
+
+describe('mailto: from the operating system', () => {
+  it('composeRequested opens the composer prefilled for the first account', async () => {
+    const { page, consoleErrors, close } = await openMail();
+    service.emit('composeRequested', {
+      to: ['ada@analytical.example'],
+      cc: ['grace@navy.example'],
+      bcc: ['alan@bletchley.example'],
+      subject: 'From a link',
+      body: 'Hello from a web page.\nSecond line.',
+    });
+    const composer = page.getByRole('region', { name: 'New message' });
+    await composer.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    expect(await composer.getByLabel('To').inputValue()).toBe('ada@analytical.example');
+    expect(await composer.getByLabel('Cc', { exact: true }).inputValue()).toBe('grace@navy.example');
+    expect(await composer.getByLabel('Bcc').inputValue()).toBe('alan@bletchley.example');
+    expect(await composer.getByLabel('Subject').inputValue()).toBe('From a link');
+    expect(await composer.getByLabel('Message').inputValue()).toBe('Hello from a web page.\nSecond line.');
+    // Ctrl+S saves it as a draft; a refused save says why, and the next one goes through.
+    service.fail('saveDraft', new MailError('DISK_FULL', 'The disk is full.'));
+    await composer.getByLabel('Message').press('Control+s');
+    await composer
+      .getByRole('status')
+      .filter({ hasText: /^Not saved: / })
+      .waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    service.fail('saveDraft', null);
+    await composer.getByLabel('Message').press('Control+s');
+    await composer.getByRole('status').filter({ hasText: 'Saved' }).waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    const saved = service.calls.find((call) => call.method === 'saveDraft')?.request as {
+      message: OutgoingMessage;
+    };
+    expect(saved.message).toMatchObject({ accountId: 'work', subject: 'From a link' });
+    await composer.getByRole('button', { name: 'Discard' }).click();
+    await page.getByRole('dialog', { name: 'Discard this message?' }).getByRole('button', { name: 'Discard' }).click();
+    await composer.waitFor({ state: 'detached', timeout: VISIBLE_TIMEOUT_MS });
+    expect(service.calls.filter((call) => call.method === 'deleteDraft')).toHaveLength(1);
+    expect(consoleErrors).toEqual([]);
+    await close();
+  });
+});

@@ -169,6 +169,12 @@ describe('a first day with Whereabouts, against the real service and servers', (
     await expect
       .poll(() => serverSubjects(info, office, 'Sent'), { timeout: SERVER_TIMEOUT_MS })
       .toEqual(['Re: Plans for Tuesday']);
+    // The Sent folder names who each message went to, not the user themself.
+    await openFolder(page, OFFICE, 'Sent');
+    await expect
+      .poll(() => messageRow(page, 'Re: Plans for Tuesday').textContent(), { timeout: SERVER_TIMEOUT_MS })
+      .toContain('To: Friend');
+    await openFolder(page, OFFICE, 'Inbox');
   });
 
   it('asks main for remote images and says why one was refused; Save… downloads the attachment byte for byte', async () => {

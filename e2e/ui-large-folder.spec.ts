@@ -81,8 +81,9 @@ async function seedProfile(directory: string): Promise<void> {
           imap: { uidvalidity: 1, uid: FOLDER_SIZE - index },
           envelope: {
             messageId: `<m${index}@archive.example>`,
-            inReplyTo: null,
-            references: [],
+            // Every tenth message answers the next (older) one, stored after it: 90,000 conversations.
+            inReplyTo: index % 10 === 0 ? `<m${index + 1}@archive.example>` : null,
+            references: index % 10 === 0 ? [`<m${index + 1}@archive.example>`] : [],
             subject: subjectOf(index),
             from: { name: `Sender ${index % 97}`, address: `s${index % 97}@archive.example` },
             to: [{ name: '', address: 'archive@example.org' }],
@@ -187,5 +188,41 @@ describe(`a folder of ${FOLDER_SIZE.toLocaleString('en')} messages on the real s
     expect(openMs).toBeLessThan(INTERACTIVE_MS);
     expect(endMs).toBeLessThan(INTERACTIVE_MS);
     expect(scrollMs).toBeLessThan(INTERACTIVE_MS);
+  });
+
+  it('groups the whole folder into conversations that expand, and jumps to the last one', async () => {
+    await page.getByRole('searchbox', { name: 'Search mail' }).fill('');
+    await page.getByText('100,000 messages').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    let started = performance.now();
+    await page.getByRole('button', { name: /Conversations/ }).click();
+    await page.getByText('100,000 messages in 90,000 conversations').waitFor({ timeout: SERVER_TIMEOUT_MS });
+    const first = messageRows(page).first();
+    await expect.poll(() => first.locator('.message-row__subject').textContent()).toBe(subjectOf(0));
+    const groupMs = performance.now() - started;
+    started = performance.now();
+    await first.getByRole('button', { name: /2 messages in this conversation; expand/ }).click();
+    await expect.poll(() => first.getAttribute('aria-expanded')).toBe('true');
+    const nested = page.locator('[role="option"][aria-posinset="2"]');
+    await expect
+      .poll(() => nested.locator('.message-row__subject').textContent(), { timeout: SERVER_TIMEOUT_MS })
+      .toBe(subjectOf(1));
+    expect(await nested.getAttribute('class')).toContain('message-row--nested');
+    const expandMs = performance.now() - started;
+
+    await messageRows(page).first().click();
+    started = performance.now();
+    await page.getByRole('listbox').press('End');
+    // 90,000 conversations and the expanded one's second message.
+    const last = page.locator('[role="option"][aria-posinset="90001"]');
+    await expect
+      .poll(() => last.locator('.message-row__subject').textContent(), { timeout: SERVER_TIMEOUT_MS })
+      .toBe(subjectOf(FOLDER_SIZE - 1));
+    const endMs = performance.now() - started;
+    await screenshot(page, 'message-list-100k-real-conversations');
+    process.stdout.write(
+      `100k real service, conversations: grouped ${Math.round(groupMs)} ms, expanded ${Math.round(expandMs)} ms, End ${Math.round(endMs)} ms\n`,
+    );
+    expect(groupMs).toBeLessThan(INTERACTIVE_MS);
+    expect(endMs).toBeLessThan(INTERACTIVE_MS);
   });
 });

@@ -103,7 +103,7 @@ describe('a folder of 100,000 messages', () => {
     await close();
   });
 
-  it('sorts and filters through the service, and offers conversations only for smaller folders', async () => {
+  it('sorts and filters through the service, and groups even this folder into conversations', async () => {
     const { page, close } = await openBigInbox();
     await page.getByLabel('Sort by').selectOption('from');
     await expect
@@ -119,9 +119,14 @@ describe('a folder of 100,000 messages', () => {
     expect(badges.length).toBeGreaterThan(3);
     expect(badges.every((text) => text.startsWith('Server'))).toBe(true);
 
+    // The service groups conversations, page by page: no size limit, never the whole folder.
     const conversations = page.getByRole('button', { name: /Conversations/ });
-    expect(await conversations.isDisabled()).toBe(true);
-    expect(await conversations.getAttribute('title')).toContain('5,000');
+    expect(await conversations.isDisabled()).toBe(false);
+    await conversations.click();
+    await page.getByText('33,334 messages in 33,334 conversations').waitFor({ timeout: VISIBLE_TIMEOUT_MS });
+    const grouped = listCalls().filter((request) => request.threads === true);
+    expect(grouped.length).toBeGreaterThan(0);
+    expect(grouped.every((request) => request.residency === 'server' && request.limit <= 100)).toBe(true);
     await close();
   });
 

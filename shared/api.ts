@@ -15,6 +15,7 @@ import type {
   ResidencyTotals,
   ServerEndpoint,
   AccountView,
+  CancellableWork,
   ConnectivityState,
   FolderView,
   MessageDetail,
@@ -89,12 +90,29 @@ export interface ListMessagesRequest {
   sort?: SortKey;
   direction?: SortDirection;
   residency?: Residency | null;
+  /**
+   * Conversations: one item per conversation present in the folder, its newest message there,
+   * ordered by that message (by the sort key); `total` counts conversations. See MessagePage.threads.
+   */
+  threads?: boolean;
+  /** Only the messages of this conversation (a MessageSummary.threadId) in the folder: expanding it. */
+  threadId?: string | null;
+}
+
+/** A conversation as listed with `threads`: its messages and unread messages in the listed folder. */
+export interface ThreadCounts {
+  messages: number;
+  unread: number;
 }
 
 export interface MessagePage {
   total: number;
   offset: number;
   items: MessageSummary[];
+  /** With `threads`: per item (same index), its conversation's counts. */
+  threads?: ThreadCounts[];
+  /** With `threads`: the messages in all the listed conversations. */
+  messages?: number;
 }
 
 export interface SearchRequest {
@@ -121,6 +139,35 @@ export interface OutgoingMessage {
   attachments?: OutgoingAttachment[];
   inReplyTo?: string | null;
   references?: string[];
+  /** The saved draft this message was written from: removed from Drafts once the message is in the outbox. */
+  draftId?: string | null;
+}
+
+/** Saves a draft; `draftId` names the previous version it replaces (null or absent for a new draft). */
+export interface SaveDraftRequest {
+  draftId?: string | null;
+  message: OutgoingMessage;
+}
+
+export interface SavedDraft {
+  /** Pass it back to the next save, to `getDraft` and to `sendMessage`; each save gives a new id. */
+  draftId: string;
+  folderId: string;
+  /** `server`: an IMAP Drafts folder (uploaded now or on reconnect); `local`: only on this computer. */
+  location: 'server' | 'local';
+  savedAt: string;
+}
+
+/** A saved draft as the composer reopens it. */
+export interface DraftContent {
+  draftId: string;
+  message: OutgoingMessage;
+}
+
+/** An address known from stored mail, for completion in the to/cc/bcc fields. */
+export interface AddressSuggestion extends Address {
+  /** How many stored messages name it (sender or recipient). */
+  uses: number;
 }
 
 export type OutboxState = 'queued' | 'sending' | 'sent' | 'failed' | 'delivery-unknown';
@@ -272,10 +319,23 @@ export interface MailApi {
   search(request: SearchRequest): Promise<MessageSummary[]>;
   sendMessage(request: OutgoingMessage): Promise<OutboxItem>;
   listOutbox(request: { accountId?: string | null }): Promise<OutboxItem[]>;
+  /** IMAP: the server's Drafts folder (APPEND queued, works offline); POP3: a Drafts folder on this computer. */
+  saveDraft(request: SaveDraftRequest): Promise<SavedDraft>;
+  getDraft(request: { draftId: string }): Promise<DraftContent>;
+  deleteDraft(request: { draftId: string }): Promise<void>;
+  /** Addresses of stored mail starting with `query` (address or a word of the name), most used first. */
+  suggestAddresses(request: { query: string; limit?: number; accountId?: string | null }): Promise<AddressSuggestion[]>;
   getResidency(request: { accountId?: string | null }): Promise<ResidencyReport>;
   planChange(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
   /** Runs the plan for a mode switch (progress as syncProgress events with phase 'switch'). */
   switchMode(request: { accountId: string; change: ProposedChange }): Promise<ChangePlan>;
+  /**
+   * Stops the account's long work (a sync pass, a download the user asked for, a mode switch before
+   * it is committed; `work` absent: all of them) at its next safe point. What is durably stored
+   * stays; the account stays usable and the next sync continues where this one stopped. The work
+   * ends with a last syncProgress event (phase 'done') whose `cancelled` says what was stopped.
+   */
+  cancelWork(request: { accountId: string; work?: CancellableWork | null }): Promise<{ stopped: boolean }>;
   discoverSettings(request: { email: string }): Promise<DiscoveredSettings>;
   getAttachment(request: { messageId: string; partId: string }): Promise<AttachmentContent>;
   /** Remote content the user chose to load for a message: fetched by main, returned as data. */
@@ -330,9 +390,14 @@ export const MAIL_METHODS = [
   'search',
   'sendMessage',
   'listOutbox',
+  'saveDraft',
+  'getDraft',
+  'deleteDraft',
+  'suggestAddresses',
   'getResidency',
   'planChange',
   'switchMode',
+  'cancelWork',
   'discoverSettings',
   'getAttachment',
   'fetchRemoteImages',

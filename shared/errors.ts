@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'INVALID_INPUT',
   'NOT_AVAILABLE_IN_MODE',
+  /** The user stopped the work (cancelWork); what was finished is kept. */
+  'CANCELLED',
   'UNAUTHORIZED',
   'UNKNOWN_METHOD',
   'INTERNAL',

@@ -157,11 +157,23 @@ export interface ResidencyTotals {
 export type SortKey = 'date' | 'from' | 'subject';
 export type SortDirection = 'asc' | 'desc';
 
+export type SyncPhase = 'folders' | 'headers' | 'bodies' | 'download' | 'upload' | 'send' | 'switch' | 'done';
+
+/** Long work the user can stop (cancelWork): a sync pass, a download asked for, a mode switch. */
+export type CancellableWork = 'sync' | 'download' | 'switch';
+
 export interface SyncProgress {
   accountId: string;
-  phase: 'folders' | 'headers' | 'bodies' | 'download' | 'upload' | 'send' | 'switch' | 'done';
+  phase: SyncPhase;
   folder: string | null;
   done: number;
   total: number;
   bytes: number;
+  /** Present while `cancelWork({ accountId, work })` can stop this work; names the work. */
+  cancellable?: CancellableWork;
+  /**
+   * On the last event (phase 'done') of work the user stopped: which work, and the phase it was in.
+   * `folder`, `done`, `total` and `bytes` are then that phase's counts of what is durably here.
+   */
+  cancelled?: { work: CancellableWork; phase: Exclude<SyncPhase, 'done'> };
 }

@@ -17,6 +17,7 @@ import type {
   MailEvents,
   MessagePage,
   OutboxItem,
+  OutgoingMessage,
   PlanEntry,
   ProposedChange,
 } from '../../shared/api';
@@ -232,6 +233,7 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
   const seen = new Set<string>();
   const unseen = new Set<string>();
   const deleted = new Set<string>();
+  const drafts = new Map<string, OutgoingMessage>();
   const outbox: OutboxItem[] = [
     {
       id: 'out-1',
@@ -352,6 +354,32 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     } else if (direction === 'asc') positions.reverse();
     orders.set(key, positions);
     return positions;
+  }
+
+  const conversationCache = new Map<number[], { heads: number[]; members: Map<string, number[]> }>();
+  /** A folder's conversations in the listed order: heads (newest member) and members newest first. */
+  function conversationsOf(scripted: ScriptedFolder, positions: number[], residency: Residency | null) {
+    const cached = conversationCache.get(positions);
+    if (cached !== undefined) return cached;
+    const byDate = order(scripted, 'date', 'desc', residency);
+    const members = new Map<string, number[]>();
+    const newest = new Map<string, number>();
+    for (const position of byDate) {
+      const summary = summaryAt(scripted, position);
+      const key = summary.threadId ?? summary.id;
+      const list = members.get(key);
+      if (list === undefined) {
+        members.set(key, [position]);
+        newest.set(key, position);
+      } else list.push(position);
+    }
+    const heads = positions.filter((position) => {
+      const summary = summaryAt(scripted, position);
+      return newest.get(summary.threadId ?? summary.id) === position;
+    });
+    const result = { heads, members };
+    conversationCache.set(positions, result);
+    return result;
   }
 
   function counted(scripted: ScriptedFolder): FolderView {
@@ -576,6 +604,28 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     async listMessages(request): Promise<MessagePage> {
       const scripted = folderById(request.folderId);
       const positions = order(scripted, request.sort ?? 'date', request.direction ?? 'desc', request.residency ?? null);
+      if (request.threads || request.threadId) {
+        // Conversations like the service groups them: each at its newest message (first in date order).
+        const grouped = conversationsOf(scripted, positions, request.residency ?? null);
+        if (request.threadId) {
+          const members = (grouped.members.get(request.threadId) ?? []).map((position) =>
+            summaryAt(scripted, position),
+          );
+          return {
+            total: members.length,
+            offset: request.offset,
+            items: members.slice(request.offset, request.offset + request.limit),
+          };
+        }
+        const heads = grouped.heads.slice(request.offset, request.offset + request.limit);
+        const items = heads.map((position) => summaryAt(scripted, position));
+        const threads = items.map((item) => {
+          const members = grouped.members.get(item.threadId ?? item.id) ?? [];
+          const unread = members.filter((position) => !summaryAt(scripted, position).flags.includes('\\Seen')).length;
+          return { messages: members.length, unread };
+        });
+        return { total: grouped.heads.length, offset: request.offset, items, threads, messages: positions.length };
+      }
       const items = positions
         .slice(request.offset, request.offset + request.limit)
         .map((position) => summaryAt(scripted, position));
@@ -680,6 +730,34 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       return item;
     },
     listOutbox: async () => outbox,
+    saveDraft: async ({ draftId, message }) => {
+      const id = `draft-${drafts.size + 1}`;
+      if (draftId) drafts.delete(draftId);
+      drafts.set(id, message);
+      return { draftId: id, folderId: 'drafts', location: 'local', savedAt: new Date(NEWEST_MS).toISOString() };
+    },
+    getDraft: async ({ draftId }) => {
+      const message = drafts.get(draftId);
+      if (!message) throw new MailError('NOT_FOUND', 'That draft no longer exists.');
+      return { draftId, message };
+    },
+    deleteDraft: async ({ draftId }) => {
+      drafts.delete(draftId);
+    },
+    suggestAddresses: async ({ query, limit }) => {
+      const needle = query.trim().toLowerCase();
+      const known = new Map<string, { name: string; address: string; uses: number }>();
+      for (const summary of allSummaries()) {
+        for (const address of [...(summary.from ? [summary.from] : []), ...summary.to]) {
+          const key = address.address.toLowerCase();
+          if (needle === '' || !(key.startsWith(needle) || address.name.toLowerCase().startsWith(needle))) continue;
+          const entry = known.get(key) ?? { name: address.name, address: key, uses: 0 };
+          entry.uses += 1;
+          known.set(key, entry);
+        }
+      }
+      return [...known.values()].sort((left, right) => right.uses - left.uses).slice(0, limit ?? 8);
+    },
     getResidency: async ({ accountId }) => {
       const chosen = accounts.filter(
         (account) => accountId === null || accountId === undefined || account.id === accountId,
@@ -763,6 +841,7 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
     cancelOAuthSignIn: async ({ signInId }) => {
       signIns.delete(signInId);
     },
+    cancelWork: async () => ({ stopped: false }),
     getAttachment: async ({ messageId, partId }) => {
       const detail = detailOf(messageId);
       const attachment = detail.attachments.find((candidate) => candidate.partId === partId);

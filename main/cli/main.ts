@@ -5,7 +5,6 @@
  */
 import { toErrorPayload } from '../../shared/errors';
 import { currentProfileEnvironment, parseLaunchOptions } from '../profile';
-import { createMailService } from '../service/create-service';
 import { COMMANDS, usage } from './commands';
 import type { CommandContext } from './commands';
 
@@ -33,6 +32,9 @@ async function main(argv: string[]): Promise<number> {
     globalOptions.profile === undefined ? [] : ['--profile', globalOptions.profile],
     currentProfileEnvironment(),
   );
+  // The service (with the store, the protocols and their libraries) is loaded only for a command
+  // that runs: `--help` and a mistyped command answer without it.
+  const { createMailService } = await import('../service/create-service');
   const service = await createMailService({ profileDir, shell: 'cli', watch: false });
   const context: CommandContext = {
     service,

@@ -24,7 +24,7 @@ const INTERACTIVE_MS = 1_000;
  * machine. Generous, because a loaded CI machine is several times slower.
  */
 const FULL_SCAN_MS = 2_000;
-/** Ranking every row of the folder (a word in every subject): ~0.2 s idle, more on a loaded CI machine. */
+/** A word in every subject: the newest of its matches, not a ranking of all; generous on a loaded CI machine. */
 const RANK_ALL_MS = 2_000;
 /** A rare subject word: in every 10,000th row. */
 const RARE_WORD = 'quetzalcoatl';
@@ -99,7 +99,8 @@ beforeAll(async () => {
     await store.insertMessage({ folderId: localId, source: buildMessage({ subject: `kept ${index}`, date }) });
   }
   process.stdout.write(`200k: filling the folder: ${(performance.now() - started).toFixed(0)} ms\n`);
-}, 120_000);
+  // Two minutes or more on a busy machine (every row is threaded as it is inserted, threads.ts).
+}, 300_000);
 
 afterAll(() => {
   store.close();
@@ -166,11 +167,13 @@ describe('a folder of 200,000 messages', () => {
     );
     expect(rareInAccount.value).toHaveLength(ROWS / 10_000);
     expect(rareInAccount.milliseconds).toBeLessThan(INTERACTIVE_MS);
-    // The word of every row: all 200,000 matches are ranked to find the best 100.
+    // The word of every row: far more matches than are ranked, so the newest come first.
     const common = timed(`search "${COMMON_WORD}" (every row)`, () =>
       store.search(COMMON_WORD, { accountId: 'big', limit: 100 }),
     );
     expect(common.value).toHaveLength(100);
+    const commonDates = common.value.map((item) => Date.parse(item.date ?? ''));
+    expect(commonDates).toEqual([...commonDates].sort((left, right) => right - left));
     expect(common.milliseconds).toBeLessThan(RANK_ALL_MS);
     const sender = timed('search a sender', () => store.search('Sender 976'));
     expect(sender.value.length).toBeGreaterThan(0);

@@ -18,7 +18,7 @@
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { MailParser, type MailParserOptions } from 'mailparser';
+import type { MailParserOptions } from 'mailparser';
 import type { Address, AttachmentInfo, BodyPart } from '../../shared/model';
 import { collapseWhiteSpace, htmlToText } from './html-text';
 import {
@@ -374,6 +374,23 @@ interface ParserLimits extends MailParserOptions {
 }
 
 /**
+ * mailparser (with html-to-text, linkify-it and more behind it) is loaded by the first parse, not
+ * at start-up: a CLI command that parses nothing (a resync with no new mail) starts without it.
+ */
+let mailparser: Promise<typeof import('mailparser')> | null = null;
+
+function loadMailparser(): Promise<typeof import('mailparser')> {
+  // In the CommonJS bundles (CLI, Electron, also from an asar archive) a plain require; under
+  // ESM (the tests) import().
+  mailparser ??=
+    typeof require === 'function'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        Promise.resolve(require('mailparser') as typeof import('mailparser'))
+      : import('mailparser');
+  return mailparser;
+}
+
+/**
  * Parses a message. Never throws, never hangs: on a malformed or hostile message it returns
  * what it could extract (at least the raw headers) with `parseWarning` set.
  */
@@ -399,6 +416,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
     maxHeadSize: MAX_HEADER_BYTES,
     maxChildNodes: MAX_MIME_PARTS,
   };
+  const { MailParser } = await loadMailparser();
   const parser = new MailParser(limits);
   const metaByHeaders = new Map<object, AttachmentMeta>();
   let parserHeaders: Map<string, unknown> | null = null;

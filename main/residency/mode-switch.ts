@@ -17,7 +17,7 @@ import type { Account, ServerEndpoint } from '../../shared/model';
 import { connectImap } from '../protocols/imap/connect-imap';
 import { withCredentials, type CredentialSource } from '../oauth/credentials';
 import type { MessageStore } from '../store/message-store';
-import type { AccountEngine } from '../sync/engine';
+import { cancelledError, isCancelled, throwIfCancelled, type AccountEngine } from '../sync/engine';
 import { ensureLocalFolders } from '../sync/pop3/local-folders';
 import type { UserActions } from '../sync/actions';
 import { duplicateKey, planChange, type PlanInput } from './plan';
@@ -43,9 +43,19 @@ export interface SwitchDependencies {
   actions: UserActions;
   updateAccount(changes: Partial<Account>): Promise<Account>;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
+  /**
+   * The user's Cancel (cancelWork). Honoured until the mode is committed: the account then keeps its
+   * old mode, with the copies already downloaded kept. After the commit (a switch to IMAP) it stops
+   * the first sync and the uploads not yet queued; what was queued goes up with the next sync.
+   */
+  signal?: AbortSignal;
 }
 
 const HEADER_BATCH = 500;
+/** Messages per fetchBodies call while a switch downloads: the unit its progress and Cancel work in. */
+export const SWITCH_DOWNLOAD_CHUNK = 50;
+
+const count = (value: number): string => value.toLocaleString('en-US');
 
 /** The POP3 server to use when the account has none saved: the IMAP host, implicit TLS (RFC 8314). */
 function defaultEndpoint(from: ServerEndpoint | null, port: number): ServerEndpoint | null {
@@ -68,6 +78,7 @@ export async function listServerMessages(
   account: Account,
   endpoint: ServerEndpoint,
   credentials: CredentialSource,
+  signal?: AbortSignal,
 ): Promise<ServerMessage[]> {
   const session = await withCredentials(credentials, (login) =>
     connectImap({ endpoint, username: account.username, ...login }),
@@ -76,6 +87,7 @@ export async function listServerMessages(
     const messages: ServerMessage[] = [];
     for (const folder of await session.listFolders()) {
       if (!folder.selectable) continue;
+      throwIfCancelled(signal);
       await session.fetchHeaders(folder.path, { from: 1 }, { batchSize: HEADER_BATCH }, (batch) => {
         for (const message of batch.messages) {
           messages.push({
@@ -173,8 +185,41 @@ export async function previewChange(deps: SwitchDependencies, change: ProposedCh
   return planChange(input, change);
 }
 
-function progress(deps: SwitchDependencies, done: number, total: number, bytes: number): void {
-  deps.emit('syncProgress', { accountId: deps.account().id, phase: 'switch', folder: null, done, total, bytes });
+/** Progress of the switch; `cancellable` while the user's Cancel is still honoured. */
+function progress(deps: SwitchDependencies, done: number, total: number, bytes: number, cancellable = false): void {
+  deps.emit('syncProgress', {
+    accountId: deps.account().id,
+    phase: 'switch',
+    folder: null,
+    done,
+    total,
+    bytes,
+    ...(cancellable && deps.signal ? { cancellable: 'switch' as const } : {}),
+  });
+}
+
+/**
+ * The last event of a switch the user stopped, and the error it rejects with. Phase 'switch': before
+ * the commit, counting the copies downloaded; 'upload': after it, counting the uploads queued.
+ */
+function stopped(
+  deps: SwitchDependencies,
+  done: number,
+  total: number,
+  bytes: number,
+  message: string,
+  phase: 'switch' | 'upload' = 'switch',
+): MailError {
+  deps.emit('syncProgress', {
+    accountId: deps.account().id,
+    phase: 'done',
+    folder: null,
+    done,
+    total,
+    bytes,
+    cancelled: { work: 'switch', phase },
+  });
+  return cancelledError(message);
 }
 
 export async function switchMode(deps: SwitchDependencies, change: ProposedChange): Promise<ChangePlan> {
@@ -195,10 +240,43 @@ async function switchToPop3(
   const endpoint = targetEndpoint(account, change);
   const plan = planChange(planInput(store, account), change);
   const total = plan.download.length + 1;
-  progress(deps, 0, total, 0);
+  progress(deps, 0, total, 0, true);
   if (plan.download.length > 0) {
-    // Downloads go through the IMAP engine while the account is still in IMAP mode.
-    await deps.engine().fetchBodies(plan.download.map((entry) => entry.messageId));
+    // Downloads go through the IMAP engine while the account is still in IMAP mode, a chunk at a
+    // time: Cancel stops between chunks, and every copy downloaded by then stays (S13: nothing lost).
+    let done = 0;
+    let bytes = 0;
+    for (let start = 0; start < plan.download.length; start += SWITCH_DOWNLOAD_CHUNK) {
+      if (deps.signal?.aborted) break;
+      const chunk = plan.download.slice(start, start + SWITCH_DOWNLOAD_CHUNK);
+      try {
+        await deps.engine().fetchBodies(
+          chunk.map((entry) => entry.messageId),
+          deps.signal ? { signal: deps.signal } : {},
+        );
+      } catch (error) {
+        // Stopped inside the chunk: reported below, with what was downloaded.
+        if (!deps.signal?.aborted) throw error;
+      } finally {
+        for (const entry of chunk) {
+          const record = store.getMessageRecord(entry.messageId);
+          if (!record?.localPath) continue;
+          done += 1;
+          bytes += record.size;
+        }
+      }
+      if (!deps.signal?.aborted) progress(deps, done, total, bytes, true);
+    }
+    if (deps.signal?.aborted) {
+      throw stopped(
+        deps,
+        done,
+        plan.download.length,
+        bytes,
+        `Switch stopped: the account still uses IMAP. ${count(done)} of ${count(plan.download.length)} messages ` +
+          'were downloaded and stay on this computer; switching again downloads only the rest.',
+      );
+    }
     const missing = plan.download.filter((entry) => !store.getMessageRecord(entry.messageId)?.localPath);
     if (missing.length > 0) {
       throw new MailError(
@@ -208,6 +286,7 @@ async function switchToPop3(
     }
   }
   progress(deps, plan.download.length, total, plan.totals.download.bytes);
+  // From here on the switch is committed: the user's Cancel is no longer honoured.
   // The inbox rows move to the local POP3 inbox, still marked as on the server.
   const inbox = await ensureLocalFolders(store, account.id);
   for (const folder of store.listFolderRecords(account.id)) {
@@ -228,9 +307,19 @@ async function switchToImap(
   const { store } = deps;
   const account = deps.account();
   const endpoint = targetEndpoint(account, change);
-  const inventory = await listServerMessages(account, endpoint, deps.credentials);
+  progress(deps, 0, 0, 0, true);
+  let inventory: ServerMessage[];
+  try {
+    inventory = await listServerMessages(account, endpoint, deps.credentials, deps.signal);
+  } catch (error) {
+    if (!isCancelled(error)) throw error;
+    throw stopped(deps, 0, 0, 0, 'Switch stopped: the account still uses POP3. Nothing was changed.');
+  }
   const plan = planChange(withServerInventory(planInput(store, account), inventory, account.offlineFolders), change);
   const total = plan.upload.length + 2;
+  if (deps.signal?.aborted) {
+    throw stopped(deps, 0, 0, 0, 'Switch stopped: the account still uses POP3. Nothing was changed.');
+  }
   progress(deps, 0, total, 0);
 
   // Re-link local inbox copies to the server's INBOX rows before the first IMAP sync sees them.
@@ -261,21 +350,43 @@ async function switchToImap(
     }
   }
   await deps.updateAccount({ mode: 'imap', imap: endpoint });
-  progress(deps, 1, total, 0);
-  await deps.engine().syncOnce();
+  // Committed. A Cancel from here on stops the first sync and the uploads not yet queued.
+  const uploading = plan.upload.length > 0 && change.uploadLocalTo !== null;
+  const afterCommit = (queued: number): string =>
+    'The account now uses IMAP; its first sync continues with the next sync. ' +
+    (uploading
+      ? `${count(queued)} of ${count(plan.upload.length)} messages only on this computer were queued for upload ` +
+        `and go to the server with the next sync; the other ${count(plan.upload.length - queued)} stay only on this computer.`
+      : '');
+  progress(deps, 1, total, 0, true);
+  const syncOptions = deps.signal ? { signal: deps.signal } : {};
+  try {
+    await deps.engine().syncOnce(syncOptions);
+  } catch (error) {
+    if (!isCancelled(error) && !deps.signal?.aborted) throw error;
+    throw stopped(deps, 0, plan.upload.length, 0, afterCommit(0).trim(), 'upload');
+  }
 
-  if (plan.upload.length > 0 && change.uploadLocalTo !== null) {
+  if (uploading && change.uploadLocalTo !== null) {
     if (!store.findFolder(account.id, 'server', change.uploadLocalTo)) {
       await deps.actions.createFolder(account.id, change.uploadLocalTo, { kind: 'server' });
     }
     let bytes = 0;
     for (const [index, entry] of plan.upload.entries()) {
+      if (deps.signal?.aborted) {
+        throw stopped(deps, index, plan.upload.length, bytes, afterCommit(index), 'upload');
+      }
       await deps.actions.appendToServerFolder(entry.messageId, change.uploadLocalTo);
       bytes += entry.bytes;
-      progress(deps, index + 2, total, bytes);
+      progress(deps, index + 2, total, bytes, true);
     }
     // Replays the queued uploads now.
-    await deps.engine().syncOnce();
+    try {
+      await deps.engine().syncOnce(syncOptions);
+    } catch (error) {
+      if (!isCancelled(error) && !deps.signal?.aborted) throw error;
+      throw stopped(deps, plan.upload.length, plan.upload.length, bytes, afterCommit(plan.upload.length), 'upload');
+    }
   }
   progress(deps, total, total, plan.totals.upload.bytes);
   return plan;

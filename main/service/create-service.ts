@@ -19,12 +19,14 @@ import { OAuthService, type OAuthSignInFinished } from '../oauth/oauth-service';
 import { openMessageStore, type MessageStore } from '../store/message-store';
 import { createMailActions, type UserActions } from '../sync/actions';
 import { createEngine, type EngineOptions } from '../sync/create-engine';
-import type { AccountEngine, EngineContext } from '../sync/engine';
+import { isCancelled, type AccountEngine, type EngineContext } from '../sync/engine';
 import { testConnection } from './connection-test';
-import { createMessageHandlers } from './message-handlers';
+import { createDraftHandlers, Drafts } from './drafts';
+import { createMessageHandlers, validateOutgoing } from './message-handlers';
 import { Outbox } from './outbox';
 import { createResidencyHandlers } from './residency-handlers';
-import { optionalString, requireObject, requireString } from './validate';
+import { optionalEnum, optionalString, requireObject, requireString } from './validate';
+import { WorkControl } from './work-control';
 
 export type ServiceEventListener = <E extends MailEvent>(name: E, payload: MailEvents[E]) => void;
 
@@ -68,6 +70,9 @@ export interface ServiceOptions {
 
 export const APP_VERSION = '0.1.0';
 
+/** After start-up work, before the user is likely to type a recipient. */
+const ADDRESS_WARM_UP_DELAY_MS = 5_000;
+
 /** Residency updates are coalesced so a 10,000-message sync does not flood the renderer. */
 const RESIDENCY_EVENT_INTERVAL_MS = 500;
 
@@ -89,6 +94,12 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
 
   const emit: EngineContext['emit'] = (name, payload) => {
     for (const listener of listeners) listener(name, payload);
+  };
+  /** Cancel for long work; the engines' progress passes through it (cancellable, final "stopped" event). */
+  const work = new WorkControl((progress) => emit('syncProgress', progress));
+  const engineEmit: EngineContext['emit'] = (name, payload) => {
+    if (name === 'syncProgress') work.engineProgress(payload as MailEvents['syncProgress']);
+    else emit(name, payload);
   };
 
   let pendingResidency = new Set<string>();
@@ -174,7 +185,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     },
     credentials: (request) => oauth.credentialsFor(contextFor(accountId).account(), request),
     store,
-    emit,
+    emit: engineEmit,
     reportConnectivity(state, error) {
       const previous = statusOf(accountId);
       const lastSyncAt = state === 'online' ? new Date().toISOString() : previous.lastSyncAt;
@@ -239,14 +250,29 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     fetchBodies: (accountId, messageIds) => engineFor(accountId).fetchBodies(messageIds),
   });
 
-  const outbox = new Outbox({
+  const outbox: Outbox = new Outbox({
     store,
     accounts: () => accountCache,
     password: (id) => contextFor(id).password(),
     credentials: (id, request) => oauth.credentialsFor(contextFor(id).account(), request),
     actions,
     emit,
+    removeDraft: (draftId: string): Promise<void> => drafts.remove(draftId),
   });
+
+  const drafts: Drafts = new Drafts({
+    store,
+    account: (accountId) => contextFor(accountId).account(),
+    accounts: () => accountCache.values(),
+    actions,
+    outbox,
+    fetchBodies: (accountId, messageIds) => engineFor(accountId).fetchBodies(messageIds),
+    syncInBackground,
+  });
+  // The UI shells count the known addresses ahead of the first completion (slow only the first time).
+  const addressWarmUp = options.watch
+    ? setTimeout(() => void drafts.indexAddresses().catch(() => undefined), ADDRESS_WARM_UP_DELAY_MS)
+    : null;
 
   const messageHandlers = createMessageHandlers({
     store,
@@ -255,6 +281,8 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     engineFor,
     syncInBackground,
     outbox,
+    work,
+    emit,
   });
 
   const residencyHandlers = createResidencyHandlers({
@@ -265,6 +293,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     engineFor,
     actions,
     emit,
+    work,
     updateAccount: async (accountId, changes) => {
       const updated = await accounts.update(accountId, changes);
       await refreshAccountCache();
@@ -373,12 +402,28 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
 
     async syncAccount(request) {
       const accountId = requireString(requireObject(request), 'accountId');
-      await engineFor(accountId).syncOnce();
+      try {
+        await engineFor(accountId).syncOnce();
+      } catch (error) {
+        // Stopped by the user (cancelWork): no failure; its last progress event says how far it got.
+        if (isCancelled(error)) return;
+        throw error;
+      }
       await outbox.flush(accountId);
+    },
+
+    async cancelWork(request) {
+      const body = requireObject(request);
+      const accountId = requireString(body, 'accountId');
+      const which = optionalEnum(body, 'work', ['sync', 'download', 'switch'] as const);
+      contextFor(accountId).account();
+      const engine = engines.get(accountId) ?? null;
+      return { stopped: await work.cancel(accountId, which, engine) };
     },
 
     ...oauth.handlers,
     ...messageHandlers,
+    ...createDraftHandlers(drafts, validateOutgoing),
     ...residencyHandlers,
   };
 
@@ -394,6 +439,7 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
       if (closed) return;
       closed = true;
       if (residencyTimer) clearTimeout(residencyTimer);
+      if (addressWarmUp) clearTimeout(addressWarmUp);
       oauth.close();
       unsubscribeStore();
       await Promise.all([...engines.keys()].map((accountId) => stopEngine(accountId)));

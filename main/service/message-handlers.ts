@@ -5,11 +5,12 @@
  */
 import type { MailApi, OutgoingMessage } from '../../shared/api';
 import { MailError } from '../../shared/errors';
-import type { Account, Address } from '../../shared/model';
+import type { Account, Address, SyncProgress } from '../../shared/model';
 import type { MessageStore } from '../store/message-store';
-import type { AccountEngine } from '../sync/engine';
+import { cancelledError, type AccountEngine, type EngineContext } from '../sync/engine';
 import type { Outbox } from './outbox';
 import type { UserActions } from '../sync/actions';
+import type { WorkControl } from './work-control';
 import { fetchRemoteImages, type RemoteContentOptions } from './remote-content';
 import {
   optionalBoolean,
@@ -30,6 +31,9 @@ export interface MessageHandlerDependencies {
   engineFor(accountId: string): AccountEngine;
   syncInBackground(accountId: string): void;
   outbox: Outbox;
+  /** Makes "download" cancellable (cancelWork); absent, downloads run to the end. */
+  work?: WorkControl;
+  emit?: EngineContext['emit'];
 }
 
 type MessageHandlers = Omit<
@@ -44,13 +48,24 @@ type MessageHandlers = Omit<
   | 'getResidency'
   | 'planChange'
   | 'switchMode'
+  | 'cancelWork'
   | 'discoverSettings'
   | 'startOAuthSignIn'
   | 'cancelOAuthSignIn'
   | 'lookUpProvider'
+  | 'saveDraft'
+  | 'getDraft'
+  | 'deleteDraft'
+  | 'suggestAddresses'
 >;
 
 const MAX_PAGE = 1000;
+const count = (value: number): string => value.toLocaleString('en-US');
+/**
+ * Messages per fetchBodies call of a download the user asked for: the unit its progress and Cancel
+ * work in. POP3 opens a session per call, so its unit is larger.
+ */
+export const DOWNLOAD_CHUNK = { imap: 50, pop3: 200 } as const;
 
 function toAddresses(value: unknown, field: string): Address[] {
   if (value === undefined || value === null) return [];
@@ -61,7 +76,7 @@ function toAddresses(value: unknown, field: string): Address[] {
   });
 }
 
-function validateOutgoing(value: unknown): OutgoingMessage {
+export function validateOutgoing(value: unknown): OutgoingMessage {
   const body = requireObject(value);
   const attachments = Array.isArray(body.attachments)
     ? body.attachments.map((entry) => {
@@ -84,6 +99,7 @@ function validateOutgoing(value: unknown): OutgoingMessage {
     attachments,
     inReplyTo: optionalString(body, 'inReplyTo'),
     references: optionalStringList(body, 'references'),
+    draftId: optionalString(body, 'draftId'),
   };
 }
 
@@ -122,6 +138,58 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
     }
   };
 
+  /**
+   * A download the user asked for, a chunk at a time with progress; Cancel stops it between chunks.
+   * The counts are of messages whose bytes are durably here.
+   */
+  const downloadInChunks = async (
+    accountId: string,
+    ids: readonly string[],
+    signal: AbortSignal,
+    emit: EngineContext['emit'],
+  ): Promise<void> => {
+    const engine = deps.engineFor(accountId);
+    const chunkSize = DOWNLOAD_CHUNK[engine.mode];
+    let done = 0;
+    let bytes = 0;
+    const report = (ending: Pick<SyncProgress, 'cancelled'> | null = null): void =>
+      emit('syncProgress', {
+        accountId,
+        phase: ending ? 'done' : 'download',
+        folder: null,
+        done,
+        total: ids.length,
+        bytes,
+        ...(ending ?? { cancellable: 'download' as const }),
+      });
+    report();
+    for (let start = 0; start < ids.length; start += chunkSize) {
+      if (signal.aborted) break;
+      const chunk = ids.slice(start, start + chunkSize);
+      try {
+        await engine.fetchBodies(chunk, { signal });
+      } catch (error) {
+        // Stopped inside the chunk (an engine that ends a stopped download with an error): reported below.
+        if (!signal.aborted) throw error;
+      } finally {
+        for (const id of chunk) {
+          const record = store.getMessageRecord(id);
+          if (!record?.localPath) continue;
+          done += 1;
+          bytes += record.size;
+        }
+      }
+      if (!signal.aborted) report();
+    }
+    if (signal.aborted) {
+      report({ cancelled: { work: 'download', phase: 'download' } });
+      throw cancelledError(
+        `Download stopped: ${count(done)} of ${count(ids.length)} messages are on this computer now; ` +
+          `the other ${count(ids.length - done)} stay on the server.`,
+      );
+    }
+  };
+
   return {
     async listFolders(request) {
       const accountId = requireString(requireObject(request), 'accountId');
@@ -138,6 +206,8 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
         sort: optionalEnum(body, 'sort', ['date', 'from', 'subject'] as const) ?? 'date',
         direction: optionalEnum(body, 'direction', ['asc', 'desc'] as const) ?? 'desc',
         residency: optionalEnum(body, 'residency', ['server', 'local', 'both'] as const),
+        threads: optionalBoolean(body, 'threads'),
+        threadId: optionalString(body, 'threadId'),
       });
     },
 
@@ -155,7 +225,21 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
 
     async downloadMessages(request) {
       const messageIds = requireStringList(requireObject(request), 'messageIds');
-      await ensureBodies(messageIds, true);
+      const { work, emit } = deps;
+      if (!work || !emit) {
+        await ensureBodies(messageIds, true);
+        return;
+      }
+      const byAccount = new Map<string, string[]>();
+      for (const id of messageIds) {
+        const record = store.getMessageRecord(id);
+        if (!record) throw new MailError('NOT_FOUND', 'That message no longer exists.');
+        if (record.localPath) continue;
+        byAccount.set(record.accountId, [...(byAccount.get(record.accountId) ?? []), id]);
+      }
+      for (const [accountId, ids] of byAccount) {
+        await work.run(accountId, 'download', (signal) => downloadInChunks(accountId, ids, signal, emit));
+      }
     },
 
     async setFlags(request) {

@@ -11,7 +11,7 @@ import { MailError, toErrorPayload } from '../../shared/errors';
 import type { Account, FolderRole } from '../../shared/model';
 import { credentialSourceOf, withCredentials, type CredentialSource, type Credentials } from '../oauth/credentials';
 import type { AccessTokenRequest } from '../oauth/access-tokens';
-import { prepareMessage } from '../protocols/smtp/compose';
+import { prepareMessage, type OutgoingMessage as ComposeInput } from '../protocols/smtp/compose';
 import { sendMessage } from '../protocols/smtp/smtp-client';
 import { SmtpSendError } from '../protocols/smtp/smtp-errors';
 import type { FolderRecord, MessageStore } from '../store/message-store';
@@ -31,6 +31,39 @@ export interface OutboxOptions {
   credentials?(accountId: string, request?: AccessTokenRequest): Promise<Credentials>;
   actions: UserActions;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
+  /** Removes the saved draft a sent message was written from (drafts.ts). */
+  removeDraft?(draftId: string): Promise<void>;
+}
+
+/**
+ * What the renderer sent, as the composer (protocols/smtp/compose.ts) takes it: the account's
+ * From, decoded attachments. The outbox and the drafts build their bytes from this.
+ */
+export function composeInput(account: Account, message: OutgoingMessage): ComposeInput {
+  const attachments = (message.attachments ?? []).map((attachment) => ({
+    filename: attachment.filename,
+    contentType: attachment.contentType,
+    content: Buffer.from(attachment.contentBase64, 'base64'),
+  }));
+  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.length, 0);
+  if (attachmentBytes > MAX_OUTGOING_BYTES) {
+    throw new MailError(
+      'INVALID_INPUT',
+      'The attachments are larger than 50 MB; most servers would refuse the message.',
+    );
+  }
+  return {
+    from: { name: account.name, address: account.email },
+    to: message.to,
+    cc: message.cc,
+    bcc: message.bcc,
+    subject: message.subject,
+    text: message.text,
+    ...(message.html ? { html: message.html } : {}),
+    attachments,
+    ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
+    ...(message.references && message.references.length > 0 ? { references: message.references } : {}),
+  };
 }
 
 export class Outbox {
@@ -57,30 +90,7 @@ export class Outbox {
   /** Stores the message in the outbox and tries to send it right away (in the background). */
   async enqueue(message: OutgoingMessage): Promise<OutboxItem> {
     const account = this.account(message.accountId);
-    const attachments = (message.attachments ?? []).map((attachment) => ({
-      filename: attachment.filename,
-      contentType: attachment.contentType,
-      content: Buffer.from(attachment.contentBase64, 'base64'),
-    }));
-    const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.length, 0);
-    if (attachmentBytes > MAX_OUTGOING_BYTES) {
-      throw new MailError(
-        'INVALID_INPUT',
-        'The attachments are larger than 50 MB; most servers would refuse the message.',
-      );
-    }
-    const prepared = await prepareMessage({
-      from: { name: account.name, address: account.email },
-      to: message.to,
-      cc: message.cc,
-      bcc: message.bcc,
-      subject: message.subject,
-      text: message.text,
-      ...(message.html ? { html: message.html } : {}),
-      attachments,
-      ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
-      ...(message.references && message.references.length > 0 ? { references: message.references } : {}),
-    });
+    const prepared = await prepareMessage(composeInput(account, message));
     const folder = await this.localFolder(account.id, 'outbox', 'Outbox');
     const { record } = await this.options.store.insertMessage({
       folderId: folder.id,
@@ -96,6 +106,10 @@ export class Outbox {
       envelopeTo: prepared.envelope.to,
     });
     this.options.emit('outboxChanged', { accountId: account.id });
+    // In the outbox now: the draft it was written from is done with (gone already is fine).
+    if (message.draftId && this.options.removeDraft) {
+      await this.options.removeDraft(message.draftId).catch(() => undefined);
+    }
     void this.flush(account.id).catch(() => undefined);
     return this.toItem(entry);
   }

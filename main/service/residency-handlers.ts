@@ -13,6 +13,7 @@ import type { CredentialSource } from '../oauth/credentials';
 import type { UserActions } from '../sync/actions';
 import type { AccountEngine } from '../sync/engine';
 import { optionalString, requireObject, requireString } from './validate';
+import type { WorkControl } from './work-control';
 
 export interface ResidencyHandlerDependencies {
   store: MessageStore;
@@ -23,6 +24,8 @@ export interface ResidencyHandlerDependencies {
   actions: UserActions;
   updateAccount(accountId: string, changes: Partial<Account>): Promise<Account>;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
+  /** Makes a switch cancellable until it is committed (cancelWork); absent, it runs to the end. */
+  work?: WorkControl;
 }
 
 type ResidencyHandlers = Pick<MailApi, 'getResidency' | 'planChange' | 'switchMode'>;
@@ -83,9 +86,15 @@ export function createResidencyHandlers(deps: ResidencyHandlerDependencies): Res
     async switchMode(request) {
       const body = requireObject(request);
       const accountId = requireString(body, 'accountId');
-      const plan = await switchMode(switchDependencies(accountId), validateChange(body.change));
-      deps.emit('residencyChanged', { accountIds: [accountId] });
-      return plan;
+      const change = validateChange(body.change);
+      const run = (signal?: AbortSignal) =>
+        switchMode({ ...switchDependencies(accountId), ...(signal ? { signal } : {}) }, change);
+      try {
+        return deps.work ? await deps.work.run(accountId, 'switch', run) : await run();
+      } finally {
+        // Also after a stopped switch: the copies it downloaded changed where the mail is.
+        deps.emit('residencyChanged', { accountIds: [accountId] });
+      }
     },
   };
 }

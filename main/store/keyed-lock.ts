@@ -16,4 +16,15 @@ export class KeyedLock {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
+
+  /**
+   * Runs `work` holding the locks of all `keys`. They are taken one after the other in sorted
+   * order, so two callers that each hold several keys can never wait for each other in a cycle.
+   */
+  runAll<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const holding = (index: number): Promise<T> =>
+      index === sorted.length ? work() : this.run(sorted[index], () => holding(index + 1));
+    return holding(0);
+  }
 }

@@ -14,7 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Database from 'better-sqlite3';
 import { MailError } from '../../shared/errors';
@@ -32,7 +32,17 @@ import type {
 import { parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
 import { openIndexDatabase, translateSqliteError, type IndexDatabase } from './database';
 import { buildFtsQuery } from './fts-query';
+import { CLEAN_CLOSE_KEY, collectStamps, folderStamp, isCleanCloseRecord } from './clean-close';
 import { KeyedLock } from './keyed-lock';
+import {
+  CONVERSATION_TOTALS_SQL,
+  conversationPageSql,
+  FILTERED_CONVERSATION_TOTALS_SQL,
+  filteredConversationPageSql,
+  SORT_COLUMNS,
+  threadInsertedRow,
+  threadNewRow,
+} from './threads';
 import {
   deleteMessage as deleteMessageFile,
   ensureMaildir,
@@ -45,6 +55,8 @@ import {
   writeMessage,
   type WrittenMessage,
 } from './maildir';
+import { writeMessageBatch, type BatchMessageInput } from './maildir-batch';
+import { writeAttachBatch, type AttachOutcome, type BodyToAttach } from './attach-batch';
 import {
   encodeUidl,
   formatMaildirName,
@@ -104,6 +116,7 @@ import type {
 } from './types';
 
 export type * from './types';
+export type { AttachOutcome, BodyToAttach } from './attach-batch';
 
 export const INDEX_FILE = 'index.sqlite';
 export const MAIL_DIRECTORY = 'mail';
@@ -112,11 +125,15 @@ export const REMOVED_DIRECTORY = 'removed-accounts';
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_SEARCH_LIMIT = 50;
 export const MAX_SEARCH_LIMIT = 500;
+/** Matches a search ranks at most; beyond, it lists the newest (see search). At least MAX_SEARCH_LIMIT. */
+export const SEARCH_RANK_LIMIT = 1000;
 /** Files parsed at once while indexing a Maildir (rebuild); bounded so memory stays small. */
 const INDEXING_CONCURRENCY = 4;
 /** Rows inserted per transaction while indexing a Maildir. */
 const INDEXING_BATCH_ROWS = 200;
 const TRASH_PREFIX = '.trash-';
+/** settings key: the highest messages.row_id counted into known_addresses. */
+const KNOWN_ADDRESSES_MARK = 'known-addresses-row-id';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
@@ -225,7 +242,9 @@ const ROW_COLUMNS: ReadonlyArray<keyof RowValues> = [
   'parse_warning',
 ];
 
-const INSERT_ROW_SQL = `INSERT INTO messages (${ROW_COLUMNS.join(', ')}) VALUES (${ROW_COLUMNS.map((column) => `@${column}`).join(', ')})`;
+/** A new row, with its conversation key (threads.ts: computed by insertRow, never written after). */
+const INSERTED_COLUMNS = [...ROW_COLUMNS, 'thread_key'];
+const INSERT_ROW_SQL = `INSERT INTO messages (${INSERTED_COLUMNS.join(', ')}) VALUES (${INSERTED_COLUMNS.map((column) => `@${column}`).join(', ')})`;
 
 const SORT_ORDER: Record<SortKey, (direction: 'ASC' | 'DESC') => string> = {
   date: (direction) => `sort_date ${direction}, id ${direction}`,
@@ -270,6 +289,18 @@ function indexStatement(prepared: Database.Statement): IndexStatement {
     get: (...parameters) => translated(() => prepared.get(...parameters)),
     all: (...parameters) => translated(() => prepared.all(...parameters)),
   };
+}
+
+/** One message as the IMAP sync compares it (listFolderSyncRows). */
+export interface FolderSyncRow {
+  id: string;
+  imap: ImapIdentity | null;
+  /** flags_json as stored (normalized, sorted). */
+  flagsJson: string;
+  messageId: string | null;
+  size: number;
+  /** The bytes are on this computer. */
+  local: boolean;
 }
 
 export class MessageStore {
@@ -347,6 +378,7 @@ export class MessageStore {
 
   close(): void {
     if (this.closed) return;
+    this.recordCleanClose();
     this.statements.clear();
     this.index.close();
     this.closed = true;
@@ -674,7 +706,87 @@ export class MessageStore {
     return rows.map((row) => rowToRecord(row, this.absolute));
   }
 
-  /** One page of a folder, sorted, optionally only messages of one residency. */
+  /**
+   * What the IMAP sync compares, for every message of a folder: identity, flags (as stored,
+   * normalized JSON), Message-ID + size (re-mapping) and whether the bytes are here. No envelope,
+   * no parsing: a fraction of listFolderMessages on large folders.
+   */
+  listFolderSyncRows(folderId: string): FolderSyncRow[] {
+    const rows = this.statement(
+      `SELECT id, remote_uidvalidity, remote_uid, flags_json, message_id, size, local_path IS NOT NULL AS local
+       FROM messages WHERE folder_id = ? ORDER BY row_id`,
+    ).all(folderId) as Array<{
+      id: string;
+      remote_uidvalidity: number | null;
+      remote_uid: number | null;
+      flags_json: string;
+      message_id: string | null;
+      size: number;
+      local: number;
+    }>;
+    return rows.map((row) => ({
+      id: row.id,
+      imap:
+        row.remote_uidvalidity !== null && row.remote_uid !== null
+          ? { uidvalidity: row.remote_uidvalidity, uid: row.remote_uid }
+          : null,
+      flagsJson: row.flags_json,
+      messageId: row.message_id,
+      size: row.size,
+      local: row.local === 1,
+    }));
+  }
+
+  /** The UIDs of this UIDVALIDITY a folder holds (from the identity index alone, no row is read). */
+  listImapUids(folderId: string, uidvalidity: number): number[] {
+    const rows = this.statement(
+      'SELECT remote_uid AS uid FROM messages WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid IS NOT NULL',
+    ).all(folderId, uidvalidity) as Array<{ uid: number }>;
+    return rows.map((row) => row.uid);
+  }
+
+  /** Id and flags (stored JSON) of the message at one UID, if the folder holds it. */
+  findImapFlags(folderId: string, imap: ImapIdentity): { id: string; flagsJson: string } | null {
+    const row = this.statement(
+      `SELECT id, flags_json AS flagsJson FROM messages
+       WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid = ?`,
+    ).get(folderId, imap.uidvalidity, imap.uid) as { id: string; flagsJson: string } | undefined;
+    return row ?? null;
+  }
+
+  /** UID and flags (stored JSON) of the messages of a folder known by a UID of this UIDVALIDITY. */
+  listImapFlags(folderId: string, uidvalidity: number): Array<{ id: string; uid: number; flagsJson: string }> {
+    return this.statement(
+      `SELECT id, remote_uid AS uid, flags_json AS flagsJson FROM messages
+       WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid IS NOT NULL`,
+    ).all(folderId, uidvalidity) as Array<{ id: string; uid: number; flagsJson: string }>;
+  }
+
+  /**
+   * Messages of a folder the server does not know by a UID of this UIDVALIDITY but that have a
+   * Message-ID: what a new server message may turn out to be (a pending upload, a stale UID).
+   */
+  listRemapCandidates(folderId: string, uidvalidity: number): Array<{ id: string; messageId: string; size: number }> {
+    return this.statement(
+      `SELECT id, message_id AS messageId, size FROM messages
+       WHERE folder_id = ? AND message_id IS NOT NULL
+         AND (remote_uidvalidity IS NULL OR remote_uidvalidity <> ? OR remote_uid IS NULL)
+       ORDER BY row_id`,
+    ).all(folderId, uidvalidity) as Array<{ id: string; messageId: string; size: number }>;
+  }
+
+  /** Messages of a folder with a UID of this UIDVALIDITY below `belowUid` (from the identity index alone). */
+  countImapMessages(folderId: string, uidvalidity: number, belowUid: number): number {
+    const row = this.statement(
+      'SELECT count(*) AS n FROM messages WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid < ?',
+    ).get(folderId, uidvalidity, belowUid) as { n: number };
+    return row.n;
+  }
+
+  /**
+   * One page of a folder, sorted, optionally only messages of one residency and of one conversation
+   * (`threadId`); with `threads`, a page of the folder's conversations instead (threads.ts).
+   */
   listMessages(request: ListMessagesRequest): MessagePage {
     const offset = Math.max(0, Math.floor(request.offset));
     const limit = Math.min(MAX_PAGE_SIZE, Math.max(0, Math.floor(request.limit)));
@@ -688,14 +800,45 @@ export class MessageStore {
     if (residency !== null && !RESIDENCIES.includes(residency)) {
       throw new MailError('INVALID_INPUT', `"${residency}" is not a residency.`);
     }
-    const where = residency === null ? 'folder_id = ?' : 'folder_id = ? AND residency = ?';
-    const parameters = residency === null ? [request.folderId] : [request.folderId, residency];
+    const sqlDirection = direction === 'asc' ? 'ASC' : 'DESC';
+    if (request.threads === true) {
+      // Conversations (threads.ts): one item per conversation, its newest message in the folder.
+      const columns = SORT_COLUMNS[sort];
+      const scope = residency === null ? [request.folderId] : [request.folderId, residency];
+      const totals = this.statement(
+        residency === null ? CONVERSATION_TOTALS_SQL : FILTERED_CONVERSATION_TOTALS_SQL,
+      ).get(...scope) as { total: number; messages: number };
+      const grouped = this.statement(
+        residency === null
+          ? conversationPageSql(columns, sqlDirection)
+          : filteredConversationPageSql(columns, sqlDirection),
+      ).all(...scope, limit, offset) as Array<MessageRow & { thread_messages: number; thread_unread: number }>;
+      return {
+        total: totals.total,
+        offset,
+        items: grouped.map(rowToSummary),
+        threads: grouped.map((row) => ({ messages: row.thread_messages, unread: row.thread_unread })),
+        messages: totals.messages,
+      };
+    }
+    const threadId = request.threadId ?? null;
+    const conditions = ['folder_id = ?'];
+    const parameters: unknown[] = [request.folderId];
+    if (threadId !== null) {
+      conditions.push('thread_key = ?');
+      parameters.push(threadId);
+    }
+    if (residency !== null) {
+      conditions.push('residency = ?');
+      parameters.push(residency);
+    }
+    const where = conditions.join(' AND ');
     const total = (
       this.statement(`SELECT count(*) AS total FROM messages WHERE ${where}`).get(...parameters) as {
         total: number;
       }
     ).total;
-    const order = SORT_ORDER[sort](direction === 'asc' ? 'ASC' : 'DESC');
+    const order = SORT_ORDER[sort](sqlDirection);
     const rows = this.statement(`SELECT * FROM messages WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(
       ...parameters,
       limit,
@@ -773,47 +916,93 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- search and totals
 
-  /** Full-text search over subject, addresses and body; safe for any user text. */
+  /**
+   * Full-text search over subject, addresses and body; safe for any user text. Up to
+   * SEARCH_RANK_LIMIT matches in scope are ranked (bm25, best first, then newest); a scope with
+   * more matches (a word most messages contain, a short prefix while the user types) takes its
+   * SEARCH_RANK_LIMIT + 1 most recently stored matches and lists them by date, newest first:
+   * ranking every match would read all their positions (half a second for "the" in 100,000
+   * messages), and such a ranking says little anyway.
+   */
   search(query: string, options: SearchOptions = {}): MessageSummary[] {
     const match = buildFtsQuery(query);
     if (match === null) return [];
     const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
     const filters: string[] = [];
-    const parameters: unknown[] = [match];
+    const scope: unknown[] = [];
     if (options.accountId !== undefined) {
       filters.push('m.account_id = ?');
-      parameters.push(options.accountId);
+      scope.push(options.accountId);
     }
     if (options.folderId !== undefined) {
       filters.push('m.folder_id = ?');
-      parameters.push(options.folderId);
+      scope.push(options.folderId);
     }
-    // The full-text match must run once, as the outer loop (CROSS JOIN fixes SQLite's join
-    // order). With a plain JOIN and an account or folder filter the planner walks the messages
-    // index instead and evaluates MATCH per row: seconds for a rare word and minutes for a common
-    // one in a 200,000-message account (main/hardening/large-folder.test.ts).
-    const rows = this.statement(
-      `SELECT m.* FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?) AS f
-       CROSS JOIN messages m ON m.row_id = f.rowid
-       ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
-       ORDER BY f.rank, m.sort_date DESC, m.id LIMIT ?`,
-    ).all(...parameters, limit) as MessageRow[];
+    // The matches in scope, from the most recently stored (rowid = messages.row_id): FTS5 reads its
+    // doclists from the end and stops after SEARCH_RANK_LIMIT + 1, however common the words. The
+    // full-text match is the outer loop (CROSS JOIN fixes SQLite's join order): with a plain JOIN
+    // and a filter the planner walks the messages index and evaluates MATCH per row instead
+    // (minutes for a common word in a 200,000-message account, main/hardening/large-folder.test.ts).
+    // The filters apply during the walk, so a folder's matches are found however many other
+    // folders hold better-ranked ones.
+    const inScope = (columns: string, range = '') =>
+      `SELECT ${columns} FROM messages_fts
+       ${filters.length > 0 ? 'CROSS JOIN messages m ON m.row_id = messages_fts.rowid' : ''}
+       WHERE messages_fts MATCH ? ${range} ${filters.map((filter) => `AND ${filter}`).join(' ')}
+       ORDER BY messages_fts.rowid DESC LIMIT ?`;
+    const newest = (
+      this.statement(inScope('messages_fts.rowid AS row_id')).all(match, ...scope, SEARCH_RANK_LIMIT + 1) as Array<{
+        row_id: number;
+      }>
+    ).map((row) => row.row_id);
+    if (newest.length === 0) return [];
+    const rows =
+      newest.length > SEARCH_RANK_LIMIT
+        ? (this.statement(
+            `SELECT m.* FROM json_each(?) AS j CROSS JOIN messages m ON m.row_id = j.value
+             ORDER BY m.sort_date DESC, m.id LIMIT ?`,
+          ).all(JSON.stringify(newest), limit) as MessageRow[])
+        : // Every match in scope is among those: rank them, walking only their rowid range (a small
+          // folder's matches among many in other folders are not looked for a second time).
+          (this.statement(
+            `SELECT m.* FROM (${inScope(
+              'messages_fts.rowid AS row_id, messages_fts.rank AS rank',
+              'AND messages_fts.rowid BETWEEN ? AND ?',
+            )}) AS f
+             CROSS JOIN messages m ON m.row_id = f.row_id
+             ORDER BY f.rank, m.sort_date DESC, m.id LIMIT ?`,
+          ).all(match, newest[newest.length - 1], newest[0], ...scope, SEARCH_RANK_LIMIT + 1, limit) as MessageRow[]);
     return rows.map(rowToSummary);
   }
 
   /** Count and bytes per residency, for one folder, one account, or everything. */
   residencyTotals(scope: { accountId?: string; folderId?: string } = {}): ResidencyTotals {
-    const where =
+    // Both scopes walk messages_account_residency (account, folder, residency, size), which visits
+    // the rows in rowid order within each folder and residency. SQLite never takes an index with a
+    // generated column as covering, so every row is still read; left to itself the planner picks an
+    // index in date or thread order and reads them in random order, 6× slower on 100,000 messages.
+    // The folder's account makes the index's prefix; grouping by folder first lets it serve an account.
+    const sql =
       scope.folderId !== undefined
-        ? 'WHERE folder_id = ?'
+        ? `SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages
+           WHERE account_id = (SELECT account_id FROM folders WHERE id = ?) AND folder_id = ? GROUP BY residency`
         : scope.accountId !== undefined
-          ? 'WHERE account_id = ?'
-          : '';
+          ? `SELECT residency, sum(count) AS count, sum(bytes) AS bytes FROM (
+               SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages
+               WHERE account_id = ? GROUP BY folder_id, residency
+             ) GROUP BY residency`
+          : 'SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages GROUP BY residency';
     const parameters =
-      scope.folderId !== undefined ? [scope.folderId] : scope.accountId !== undefined ? [scope.accountId] : [];
-    const rows = this.statement(
-      `SELECT residency, count(*) AS count, coalesce(sum(size), 0) AS bytes FROM messages ${where} GROUP BY residency`,
-    ).all(...parameters) as Array<{ residency: Residency; count: number; bytes: number }>;
+      scope.folderId !== undefined
+        ? [scope.folderId, scope.folderId]
+        : scope.accountId !== undefined
+          ? [scope.accountId]
+          : [];
+    const rows = this.statement(sql).all(...parameters) as Array<{
+      residency: Residency;
+      count: number;
+      bytes: number;
+    }>;
     const totals = emptyTotals();
     for (const row of rows) totals[row.residency] = { count: row.count, bytes: row.bytes };
     return totals;
@@ -846,8 +1035,12 @@ export class MessageStore {
   }
 
   private insertRow(values: RowValues, bodyText: string, envelope: Envelope): number {
-    const result = this.statement(INSERT_ROW_SQL).run(values);
+    // Conversations (threads.ts): the key is known before the insert, so no INSERT trigger is needed.
+    const prepare = (sql: string) => this.statement(sql);
+    const threadKey = threadNewRow(prepare, values, envelope.references);
+    const result = this.statement(INSERT_ROW_SQL).run({ ...values, thread_key: threadKey });
     const rowId = Number(result.lastInsertRowid);
+    threadInsertedRow(prepare, rowId, values, envelope.references, threadKey);
     this.insertFts(rowId, envelope.subject, addressText(envelope.from, envelope.to, envelope.cc), bodyText);
     return rowId;
   }
@@ -1040,6 +1233,117 @@ export class MessageStore {
     return { record: rowToRecord(this.requireRow(written.id), this.absolute), created: true };
   }
 
+  /**
+   * Stores many complete messages of one folder (the hot path of a POP3 download): the files are
+   * written and fsynced in parallel and renamed into cur/ with one directory fsync
+   * (maildir-batch.ts), then every row (FTS, POP3 UIDL) goes in ONE commit, synced to disk
+   * (synchronous=FULL) unless `durable: false`: by default when any message carries a POP3 UIDL,
+   * because that may gate a DELE. A caller that passes `durable: false` calls
+   * `makeIndexDurable()` before any DELE. Results in input order; a UIDL already stored (or
+   * repeated in the batch) writes nothing (`created: false`). All or nothing: on failure no file
+   * and no row of the batch stays. 'after-index-commit' is reported once per message committed.
+   */
+  async insertMessageBatch(
+    folderId: string,
+    inputs: readonly BatchMessageInput[],
+    options: { durable?: boolean } = {},
+  ): Promise<InsertResult[]> {
+    const folder = this.requireFolder(folderId);
+    const results = new Array<InsertResult | null>(inputs.length).fill(null);
+    const fresh: Array<{ index: number; input: BatchMessageInput; flags: string[]; onServer: boolean }> = [];
+    const inBatch = new Map<string, number>();
+    const repeats: Array<{ index: number; first: number }> = [];
+    for (const [index, input] of inputs.entries()) {
+      const uidl = input.popUidl ?? null;
+      const existing = uidl === null ? null : this.findByPopUidl(folder.accountId, uidl);
+      const first = uidl === null ? undefined : inBatch.get(uidl);
+      if (existing) results[index] = { record: existing, created: false };
+      else if (first !== undefined) repeats.push({ index, first });
+      else {
+        if (uidl !== null) inBatch.set(uidl, index);
+        fresh.push({
+          index,
+          input,
+          flags: normalizeFlags(input.flags ?? []),
+          onServer: input.onServer ?? uidl !== null,
+        });
+      }
+    }
+    if (fresh.length > 0) {
+      const directory = this.folderDir(folder);
+      await ensureMaildir(directory);
+      // Parsing (main thread) runs while the thread pool writes and fsyncs the files. One at a
+      // time: each parse has its own time limit (PARSE_TIMEOUT_MS), which a whole batch running
+      // interleaved could exceed on a busy machine; it also keeps one parser's garbage alive, not 128.
+      const parsing = (async () => {
+        const parsedInOrder: ParsedMessage[] = [];
+        for (const { input } of fresh) parsedInOrder.push(await parseMessage(input.source));
+        return parsedInOrder;
+      })();
+      parsing.catch(() => undefined);
+      const written = await writeMessageBatch(
+        directory,
+        fresh.map(({ input, flags, onServer }) => ({
+          source: input.source,
+          flags,
+          popUidl: onServer ? (input.popUidl ?? null) : null,
+          receivedAt: input.receivedAt ? new Date(input.receivedAt) : null,
+        })),
+        { host: this.host, onStep: this.onStep },
+      );
+      try {
+        const parsed = await parsing;
+        const rows = fresh.map(({ input, flags, onServer }, position) =>
+          this.fullRowValues(written[position].id, folder, written[position], parsed[position], {
+            flags,
+            imap: null,
+            popUidl: input.popUidl ?? null,
+            onServer,
+            receivedAt: Math.round(written[position].mtimeMs),
+            serverConfirmedAt: onServer ? (input.serverConfirmedAt ?? nowIso()) : null,
+          }),
+        );
+        const durable = options.durable ?? fresh.some(({ input }) => (input.popUidl ?? null) !== null);
+        (durable ? this.index.commitDurably : this.index.transaction)(() => {
+          for (const [position, { input }] of fresh.entries()) {
+            this.insertRow(rows[position], parsed[position].bodyText, parsed[position].envelope);
+            const uidl = input.popUidl ?? null;
+            if (uidl !== null) {
+              const at = new Date(written[position].time * 1000).toISOString();
+              this.recordPopUidl(folder.accountId, uidl, at, written[position].size);
+            }
+          }
+        });
+      } catch (error) {
+        // The index refused the rows: take the files back out so the two stay in step.
+        await Promise.all(written.map((file) => deleteMessageFile(file.path).catch(() => undefined)));
+        throw error;
+      }
+      for (const [position, { index }] of fresh.entries()) {
+        this.onStep?.('after-index-commit');
+        results[index] = { record: rowToRecord(this.requireRow(written[position].id), this.absolute), created: true };
+      }
+      this.emitMessages(folder.accountId, [folder.id]);
+    }
+    for (const { index, first } of repeats) {
+      results[index] = { record: (results[first] as InsertResult).record, created: false };
+    }
+    return results as InsertResult[];
+  }
+
+  /**
+   * Makes every commit so far durable: one small commit with synchronous=FULL syncs the WAL, and
+   * with it every commit before it (WAL frames are appended in order). For a POP3 DELE that
+   * follows commits made without a sync (insertMessageBatch with `durable: false`).
+   */
+  makeIndexDurable(): void {
+    this.index.commitDurably(() => {
+      this.statement(
+        'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+      ).run('index-durable-at', JSON.stringify(nowIso()));
+    });
+  }
+
   /** Stores the body of a header-only row (IMAP BODY.PEEK[] on open, or for offline folders). */
   async attachBody(messageId: string, source: Buffer | Readable): Promise<MessageRecord> {
     return this.locks.run(messageId, async () => {
@@ -1104,6 +1408,171 @@ export class MessageStore {
     });
   }
 
+  /**
+   * The header-only messages of a folder that still need their body, newest UID first, for one
+   * UIDVALIDITY: only what a download needs (id, UID, RFC822.SIZE), not whole records.
+   */
+  listMissingBodies(folderId: string, uidvalidity: number): Array<{ id: string; uid: number; size: number }> {
+    return this.statement(
+      `SELECT id, remote_uid AS uid, size FROM messages
+       WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid IS NOT NULL AND local_path IS NULL
+       ORDER BY remote_uid DESC`,
+    ).all(folderId, uidvalidity) as Array<{ id: string; uid: number; size: number }>;
+  }
+
+  /**
+   * Stores the bodies of many header-only rows at once (IMAP bodies for offline folders): per
+   * folder the files are written and fsynced in parallel and renamed into cur/ with one directory
+   * fsync (attach-batch.ts), then ONE commit holds every row of the batch. A body counts as stored
+   * only once its file is durable and that commit is done. One outcome per input, in input order:
+   * a row that is gone or already has its body writes nothing, and a file that cannot be written
+   * fails alone. If the commit fails, every file of the batch is taken out again and this throws.
+   */
+  async attachBodies(items: readonly BodyToAttach[]): Promise<AttachOutcome[]> {
+    return this.locks.runAll(
+      items.map((item) => item.messageId),
+      async () => {
+        const outcomes = new Array<AttachOutcome>(items.length);
+        interface Pending {
+          index: number;
+          row: MessageRow;
+          folder: FolderRecord;
+          flags: string[];
+          imap: ImapIdentity | null;
+          source: Buffer;
+        }
+        const byFolder = new Map<string, Pending[]>();
+        const seen = new Set<string>();
+        for (const [index, { messageId, source }] of items.entries()) {
+          const row = this.getRow(messageId);
+          const folder = row ? this.getFolder(row.folder_id) : null;
+          if (!row || !folder) outcomes[index] = { messageId, status: 'gone' };
+          else if (row.local_path !== null || seen.has(messageId)) {
+            outcomes[index] = { messageId, status: 'present', size: row.size, sha256: row.sha256 };
+          } else {
+            seen.add(messageId);
+            const imap =
+              row.remote_uid !== null && row.remote_uidvalidity !== null
+                ? { uidvalidity: row.remote_uidvalidity, uid: row.remote_uid }
+                : null;
+            const group = byFolder.get(folder.id) ?? [];
+            group.push({ index, row, folder, flags: parseStrings(row.flags_json), imap, source });
+            byFolder.set(folder.id, group);
+          }
+        }
+        const stored: Array<{ pending: Pending; values: RowValues; parsed: ParsedMessage }> = [];
+        for (const group of byFolder.values()) {
+          const directory = this.folderDir(group[0].folder);
+          // Parsing (main thread) runs while the thread pool writes and fsyncs the files. One at a
+          // time: each parse has its own time limit (PARSE_TIMEOUT_MS), which hundreds running
+          // interleaved could exceed together on a busy machine.
+          const parsing = (async () => {
+            const results: ParsedMessage[] = [];
+            for (const pending of group) results.push(await parseMessage(pending.source));
+            return results;
+          })();
+          parsing.catch(() => undefined);
+          await ensureMaildir(directory);
+          const files = await writeAttachBatch(
+            directory,
+            group.map(({ row, flags, imap, source }) => ({
+              id: row.id,
+              source,
+              flags: flags.filter(isMaildirFlag),
+              imap,
+              popUidl: row.on_server === 1 ? row.pop_uidl : null,
+              receivedAt: row.received_at !== null ? new Date(row.received_at) : null,
+            })),
+            { host: this.host, onStep: this.onStep },
+          );
+          const parsed = await parsing;
+          for (const [position, pending] of group.entries()) {
+            const file = files[position];
+            if ('error' in file) {
+              outcomes[pending.index] = { messageId: pending.row.id, status: 'failed', error: file.error };
+              continue;
+            }
+            const values = this.fullRowValues(pending.row.id, pending.folder, file.written, parsed[position], {
+              flags: pending.flags,
+              imap: pending.imap,
+              popUidl: pending.row.pop_uidl,
+              onServer: pending.row.on_server === 1,
+              receivedAt: file.written.mtimeMs,
+              serverConfirmedAt: pending.row.server_confirmed_at,
+            });
+            stored.push({ pending, values, parsed: parsed[position] });
+          }
+        }
+        if (stored.length === 0) return outcomes;
+        // A POP3 body (after TOP) becomes "downloaded" here, and that gates a DELE: durable, like insertMessage.
+        const durable = stored.some(({ pending }) => pending.row.on_server === 1 && pending.row.pop_uidl !== null);
+        const vanished = new Set<(typeof stored)[number]>();
+        try {
+          (durable ? this.index.commitDurably : this.index.transaction)(() => {
+            for (const entry of stored) {
+              const { pending, values, parsed } = entry;
+              const { row } = pending;
+              // Only the columns the body changes: the indexes and triggers of unchanged columns are
+              // left alone (setting every column made the commit several times slower).
+              const changed = ROW_COLUMNS.filter((column) => column !== 'id' && values[column] !== row[column]);
+              const parameters: Record<string, unknown> = { id: values.id };
+              for (const column of changed) parameters[column] = values[column];
+              const assignments = changed.map((column) => `${column} = @${column}`).join(', ');
+              const updated = this.statement(
+                `UPDATE messages SET ${assignments} WHERE id = @id AND local_path IS NULL`,
+              ).run(parameters);
+              if (updated.changes === 0) {
+                // Removed (or made whole) by something that did not wait for this batch: its file goes.
+                vanished.add(entry);
+                continue;
+              }
+              if (row.on_server === 1 && row.pop_uidl !== null) {
+                const at = new Date(values.downloaded_at ?? Date.now()).toISOString();
+                this.recordPopUidl(row.account_id, row.pop_uidl, at, values.size);
+              }
+              this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
+              this.insertFts(
+                row.row_id,
+                parsed.envelope.subject,
+                addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
+                parsed.bodyText,
+              );
+            }
+          });
+        } catch (error) {
+          // The index refused the rows: take the files back out so the two stay in step.
+          await Promise.all(
+            stored.map(({ values }) =>
+              deleteMessageFile(this.absolute(values.local_path ?? '')).catch(() => undefined),
+            ),
+          );
+          throw error;
+        }
+        for (const { pending, values } of vanished) {
+          await deleteMessageFile(this.absolute(values.local_path ?? '')).catch(() => undefined);
+          outcomes[pending.index] = { messageId: pending.row.id, status: 'gone' };
+        }
+        const touched = new Map<string, Set<string>>();
+        for (const entry of stored) {
+          if (vanished.has(entry)) continue;
+          const { pending, values } = entry;
+          this.onStep?.('after-index-commit');
+          outcomes[pending.index] = {
+            messageId: pending.row.id,
+            status: 'stored',
+            size: values.size,
+            sha256: values.sha256,
+          };
+          const folders = touched.get(pending.folder.accountId) ?? new Set<string>();
+          folders.add(pending.folder.id);
+          touched.set(pending.folder.accountId, folders);
+        }
+        for (const [accountId, folderIds] of touched) this.emitMessages(accountId, folderIds);
+        return outcomes;
+      },
+    );
+  }
+
   // ---------------------------------------------------------------- changing messages
 
   /** Sets the flags (Maildir: a rename; keywords beyond the Maildir letters live in the index). */
@@ -1133,6 +1602,71 @@ export class MessageStore {
       this.emitMessages(row.account_id, [row.folder_id]);
       return rowToRecord(this.requireRow(messageId), this.absolute);
     });
+  }
+
+  /**
+   * The server's flags for many messages of a resync at once: each file is renamed, each
+   * directory is fsynced once (not once per message), then one commit updates every row. A
+   * change is skipped when its row is gone or no longer the message at `imap` in `folderId` (moved
+   * or re-mapped meanwhile). Returns the ids whose flags were stored.
+   */
+  async setServerFlags(
+    changes: ReadonlyArray<{ messageId: string; folderId: string; imap: ImapIdentity; flags: readonly string[] }>,
+  ): Promise<string[]> {
+    if (changes.length === 0) return [];
+    return this.locks.runAll(
+      changes.map((change) => change.messageId),
+      async () => {
+        const updates: Array<{ row: MessageRow; flags: string[]; localPath: string | null }> = [];
+        const directories = new Set<string>();
+        try {
+          for (const change of changes) {
+            const row = this.getRow(change.messageId);
+            if (
+              !row ||
+              row.folder_id !== change.folderId ||
+              row.remote_uidvalidity !== change.imap.uidvalidity ||
+              row.remote_uid !== change.imap.uid
+            ) {
+              continue;
+            }
+            const flags = normalizeFlags(change.flags);
+            let localPath = row.local_path;
+            if (localPath !== null) {
+              const path = this.absolute(localPath);
+              const parsed = parseMaildirName(basename(path));
+              if (!parsed) continue;
+              const target = join(dirname(path), formatMaildirName({ ...parsed, flags: flags.filter(isMaildirFlag) }));
+              if (target !== path) {
+                await rename(path, target);
+                directories.add(dirname(path));
+              }
+              localPath = this.relativeToProfile(target);
+            }
+            updates.push({ row, flags, localPath });
+          }
+        } finally {
+          // Renames done so far are made durable before any row says so (as renameMessage does).
+          for (const directory of directories) await syncDirectory(directory);
+        }
+        if (updates.length === 0) return [];
+        this.index.transaction(() => {
+          for (const { row, flags, localPath } of updates) {
+            this.statement('UPDATE messages SET flags_json = ?, seen = ?, local_path = ? WHERE id = ?').run(
+              JSON.stringify(flags),
+              isSeen(flags) ? 1 : 0,
+              localPath,
+              row.id,
+            );
+          }
+        });
+        const byAccount = new Map<string, Set<string>>();
+        for (const { row } of updates)
+          byAccount.set(row.account_id, (byAccount.get(row.account_id) ?? new Set()).add(row.folder_id));
+        for (const [accountId, folderIds] of byAccount) this.emitMessages(accountId, folderIds);
+        return updates.map(({ row }) => row.id);
+      },
+    );
   }
 
   /**
@@ -1567,14 +2101,110 @@ export class MessageStore {
     ).run(key, JSON.stringify(value ?? null));
   }
 
+  // ---------------------------------------------------------------- known addresses (completion)
+
+  /**
+   * Counts the senders and recipients of rows stored since the last call into known_addresses
+   * (row ids above the saved mark), at most `batchRows` rows per transaction; returns whether
+   * rows remain. Only additions are counted: a deleted message's addresses stay known.
+   */
+  indexKnownAddresses(batchRows = 20_000): boolean {
+    const top = (this.statement('SELECT max(row_id) AS top FROM messages').get() as { top: number | null }).top ?? 0;
+    const saved = Number(this.getSetting(KNOWN_ADDRESSES_MARK) ?? 0);
+    // The newest rows were deleted since: row ids above the current top will be used again.
+    const mark = Number.isSafeInteger(saved) && saved <= top ? saved : top;
+    const until = Math.min(top, mark + batchRows);
+    if (until === mark) {
+      if (saved !== mark) this.setSetting(KNOWN_ADDRESSES_MARK, mark);
+      return false;
+    }
+    const recipients = (column: string) =>
+      `SELECT m.account_id, lower(json_extract(j.value, '$.address')) AS address,
+              coalesce(json_extract(j.value, '$.name'), '') AS name, m.sort_date
+         FROM messages m, json_each(m.${column}) j WHERE m.row_id > @lo AND m.row_id <= @hi`;
+    this.index.transaction(() => {
+      this.statement(
+        `INSERT INTO known_addresses (account_id, address, name, uses, last_used)
+         SELECT account_id, address, max(name), count(*), max(sort_date) FROM (
+           SELECT account_id, lower(from_address) AS address, from_name AS name, sort_date
+             FROM messages WHERE row_id > @lo AND row_id <= @hi
+           UNION ALL ${recipients('to_json')}
+           UNION ALL ${recipients('cc_json')}
+           UNION ALL ${recipients('bcc_json')}
+         ) WHERE address IS NOT NULL AND instr(address, '@') > 1
+         GROUP BY account_id, address
+         ON CONFLICT (account_id, address) DO UPDATE SET
+           uses = uses + excluded.uses,
+           last_used = max(last_used, excluded.last_used),
+           name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE name END`,
+      ).run({ lo: mark, hi: until });
+      this.setSetting(KNOWN_ADDRESSES_MARK, until);
+    });
+    return until < top;
+  }
+
+  /**
+   * Known addresses whose address, or a word of whose name, starts with `query`: the most used
+   * first, then the most recent. Call `indexKnownAddresses` first to include the newest mail.
+   */
+  suggestAddresses(
+    query: string,
+    options: { limit: number; accountId?: string | null },
+  ): Array<{ name: string; address: string; uses: number }> {
+    const escaped = query
+      .trim()
+      .toLowerCase()
+      .replace(/[\\%_]/g, '\\$&');
+    if (escaped === '') return [];
+    const rows = this.statement(
+      `SELECT address, max(name) AS name, sum(uses) AS uses, max(last_used) AS last_used
+         FROM known_addresses
+        WHERE (address LIKE @prefix ESCAPE '\\' OR name LIKE @prefix ESCAPE '\\' OR name LIKE @word ESCAPE '\\')
+          AND (@account IS NULL OR account_id = @account)
+        GROUP BY address ORDER BY uses DESC, last_used DESC, address LIMIT @limit`,
+    ).all({
+      prefix: `${escaped}%`,
+      word: `% ${escaped}%`,
+      account: options.accountId ?? null,
+      limit: options.limit,
+    }) as Array<{
+      address: string;
+      name: string;
+      uses: number;
+    }>;
+    return rows.map((row) => ({ name: row.name, address: row.address, uses: row.uses }));
+  }
+
   // ---------------------------------------------------------------- reconcile and rebuild
 
   /**
-   * Brings the index in line with the Maildir (run at every open). Sweeps tmp/, restores
+   * Brings the index in line with the Maildir (run at every open; folders whose directories are
+   * unchanged since a clean close are skipped, see clean-close.ts). Sweeps tmp/, restores
    * accounts and folders from their sidecars, re-points rows at renamed files, drops rows whose
    * file is gone (or makes them header-only when the server still has the message), and indexes
    * files the index does not know. On an empty index this is the full rebuild.
    */
+  /** Lets the next open skip the folders nothing changes until then (clean-close.ts). */
+  private recordCleanClose(): void {
+    try {
+      const record = collectStamps(this.mailRoot, (name) => SAFE_ID.test(name));
+      this.setSetting(CLEAN_CLOSE_KEY, record);
+    } catch {
+      // Without the record the next open reconciles every folder, as after a crash.
+    }
+  }
+
+  /**
+   * The stamps a clean close left, removed at once: from here on, until the next clean close,
+   * an open reconciles every folder (a crash leaves no record).
+   */
+  private takeCleanClose(): Record<string, string> {
+    const record = this.getSetting(CLEAN_CLOSE_KEY);
+    if (record === null) return {};
+    this.statement('DELETE FROM settings WHERE key = ?').run(CLEAN_CLOSE_KEY);
+    return isCleanCloseRecord(record) ? record.stamps : {};
+  }
+
   async reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = {
       sweptTmpFiles: 0,
@@ -1588,6 +2218,9 @@ export class MessageStore {
       popUidlsRestored: 0,
     };
     await mkdir(this.mailRoot, { recursive: true, mode: 0o700 });
+    const stamps = this.takeCleanClose();
+    /** Folders unchanged since a clean close: their files and rows are as the index says. */
+    const unchanged: string[] = [];
     const files = new Map<string, FoundFile>();
     const touched = new Map<string, Set<string>>();
     const touch = (accountId: string, folderId: string): void => {
@@ -1627,6 +2260,12 @@ export class MessageStore {
           folder = this.restoreFolder(sidecar);
           if (!folder) continue;
           report.foldersRestored += 1;
+        } else {
+          const stamp = stamps[`${accountId}/${folderEntry.name}`];
+          if (stamp !== undefined && folder.id === folderEntry.name && stamp === (await folderStamp(folderDirectory))) {
+            unchanged.push(folder.id);
+            continue;
+          }
         }
         report.sweptTmpFiles += await sweepTmp(folderDirectory);
         await ensureMaildir(folderDirectory);
@@ -1635,9 +2274,21 @@ export class MessageStore {
     }
 
     // Rows that point at a file: re-point, demote or remove.
-    const rows = this.statement(
-      'SELECT id, account_id, folder_id, local_path, on_server, flags_json FROM messages WHERE local_path IS NOT NULL',
-    ).all() as Array<Pick<MessageRow, 'id' | 'account_id' | 'folder_id' | 'local_path' | 'on_server' | 'flags_json'>>;
+    // Folder by folder (rows always belong to a known folder: a foreign key), so that rows of the
+    // folders skipped above are not even read.
+    const skipped = new Set(unchanged);
+    const walkedFolders = (this.statement('SELECT id FROM folders').all() as Array<{ id: string }>).filter(
+      (folder) => !skipped.has(folder.id),
+    );
+    const rows = walkedFolders.flatMap(
+      (folder) =>
+        this.statement(
+          `SELECT id, account_id, folder_id, local_path, on_server, flags_json FROM messages
+           WHERE folder_id = ? AND local_path IS NOT NULL`,
+        ).all(folder.id) as Array<
+          Pick<MessageRow, 'id' | 'account_id' | 'folder_id' | 'local_path' | 'on_server' | 'flags_json'>
+        >,
+    );
     for (const row of rows) {
       const found = files.get(row.id);
       files.delete(row.id);

@@ -16,6 +16,8 @@ export interface MessageRow {
   pop_uidl: string | null;
   message_id: string | null;
   thread_id: string | null;
+  /** The conversation, kept by the index's triggers (threads.ts); never written by the app. */
+  thread_key?: string | null;
   in_reply_to: string | null;
   references_json: string;
   subject: string;
@@ -135,7 +137,7 @@ export function rowToSummary(row: MessageRow): MessageSummary {
     accountId: row.account_id,
     folderId: row.folder_id,
     messageId: row.message_id,
-    threadId: row.thread_id,
+    threadId: row.thread_key ?? row.thread_id,
     subject: row.subject,
     from: hasFrom ? { name: row.from_name, address: row.from_address } : null,
     to: parseAddresses(row.to_json),

@@ -15,6 +15,7 @@
  * local copy; with `fromServer`, or with leave-on-server "until deleted here", the POP3 engine
  * also deletes the server copy (DELE) in its next session (S6, S10).
  */
+import { createHash } from 'node:crypto';
 import { MailError } from '../../shared/errors';
 import type { Account, FolderView } from '../../shared/model';
 import type { FolderRecord, MessageRecord, MessageStore, NewAction } from '../store/message-store';
@@ -51,6 +52,14 @@ export interface UserActions {
   deleteFolder(folderId: string): Promise<void>;
   /** S7: files a stored message (e.g. just sent) in a server folder and queues its APPEND. */
   appendToServerFolder(messageId: string, folderPath: string): Promise<void>;
+  /**
+   * Stores a draft (flag \Draft) in a Drafts folder; in a server folder its APPEND is queued in the
+   * same transaction. `replaces`, the previous version, is removed after it (on the server: queued
+   * after the APPEND, so the server never lacks the draft).
+   */
+  storeDraft(folderId: string, raw: Buffer, replaces: string | null): Promise<MessageRecord>;
+  /** Removes a draft for good (sent or discarded): not to Trash; on the server queued as an expunge. */
+  discardDraft(messageId: string): Promise<void>;
 }
 
 /** Longest folder name accepted (servers limit mailbox names; Dovecot: 255 bytes per path). */
@@ -372,6 +381,62 @@ export class MailActions implements UserActions {
       return;
     }
     await this.store.moveMessage(record.id, target.id, { onServer: false, enqueue: append });
+  }
+
+  // ---- drafts -------------------------------------------------------------------------------------
+
+  async storeDraft(folderId: string, raw: Buffer, replaces: string | null): Promise<MessageRecord> {
+    const folder = this.requireFolder(folderId);
+    const account = await this.account(folder.accountId);
+    const flags = ['\\Draft', '\\Seen'];
+    const toServer = account.mode === 'imap' && folder.kind === 'server';
+    const { record } = await this.store.insertMessage({
+      folderId: folder.id,
+      source: raw,
+      flags,
+      onServer: false,
+      durable: true,
+      // The row is written in this transaction: the replay finds it by its bytes (SHA-256).
+      enqueue: toServer
+        ? imapAppendAction(
+            folder.accountId,
+            {
+              messageId: null,
+              sha256: createHash('sha256').update(raw).digest('hex'),
+              messageIdHeader: null,
+              size: raw.length,
+            },
+            folder.path,
+            flags,
+          )
+        : undefined,
+    });
+    if (replaces !== null && replaces !== record.id && this.store.getMessageRecord(replaces)) {
+      await this.discardDraft(replaces, record.id);
+    }
+    return record;
+  }
+
+  /** `after`: the draft's new version, whose APPEND must succeed before this one is expunged there. */
+  async discardDraft(messageId: string, after: string | null = null): Promise<void> {
+    const record = this.requireMessage(messageId);
+    const folder = this.requireFolder(record.folderId);
+    const account = await this.account(record.accountId);
+    if (account.mode !== 'imap' || folder.kind !== 'server') {
+      await this.store.deleteMessage(record.id);
+      return;
+    }
+    // Not bound to a UID yet (its APPEND queued, or under way right now): the replay looks for it
+    // by Message-ID and size and removes it if it reached the server after all.
+    const ref = isPendingUpload(record)
+      ? { ...messageRef(record, folder), uidValidity: null, uid: null }
+      : messageRef(record, folder);
+    await this.store.deleteMessage(record.id, {
+      enqueue: action(record.accountId, {
+        kind: 'imap-delete',
+        payload: { ...ref, expunge: true, trashPath: null, ...(after === null ? {} : { after }) },
+      }),
+    });
   }
 
   // ---- deleting -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * adapter itself.
  */
 import type { MailEvent, MailEvents } from '../../shared/api';
-import type { ErrorPayload } from '../../shared/errors';
+import { MailError, type ErrorPayload } from '../../shared/errors';
 import type { Account, ConnectivityState } from '../../shared/model';
 import type { CredentialSource } from '../oauth/credentials';
 import type { MessageStore } from '../store/message-store';
@@ -45,6 +45,67 @@ export interface AccountEngine {
   stopWatching(): Promise<void>;
   /** Makes the full bytes of these messages local now (a message opened, or "download"). */
   fetchBodies(messageIds: readonly string[], options?: SyncOptions): Promise<void>;
+  /**
+   * Stops the sync passes running or queued now (the user's "Cancel") at their next safe point:
+   * between header batches, between messages, between folders. What is durably stored stays, and
+   * the next pass continues where this one stopped; watching goes on (the next check comes at its
+   * usual time). Those passes reject with a CANCELLED MailError. Resolves once they have stopped,
+   * with whether any was running. Body downloads (`fetchBodies`) are stopped by their own signal.
+   */
+  cancel(): Promise<boolean>;
   /** Stops everything and closes connections; never throws. */
   close(): Promise<void>;
+}
+
+/** The error cancelled work ends with: the user asked for it, so it is no failure of the account. */
+export function cancelledError(message = 'Stopped, as you asked. What was already downloaded is kept.'): MailError {
+  return new MailError('CANCELLED', message);
+}
+
+export function isCancelled(error: unknown): boolean {
+  return error instanceof MailError && error.code === 'CANCELLED';
+}
+
+/** Throws the CANCELLED MailError the signal was aborted with, if the user stopped the work. */
+export function throwIfCancelled(signal: AbortSignal | null | undefined): void {
+  if (signal?.aborted && isCancelled(signal.reason)) throw signal.reason;
+}
+
+/**
+ * The engines' "stop this pass": each pass runs with a signal that `cancel()` aborts (combined with
+ * the caller's own, e.g. the watch loop's), and `cancel()` waits until those passes have ended.
+ * Passes started after a cancel get a fresh signal.
+ */
+export class PassCanceller {
+  private controller = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
+
+  run<T>(work: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const own = this.controller.signal;
+    const combined = signal ? AbortSignal.any([signal, own]) : own;
+    // Counted as running before it starts, so a cancel from its first progress event reaches it.
+    const pass = Promise.resolve()
+      .then(() => work(combined))
+      .catch((error: unknown) => {
+        // Whatever a cancelled pass ended with (a connection closed under it…), it was cancelled.
+        throwIfCancelled(combined);
+        throw error;
+      });
+    this.running.add(pass);
+    const forget = (): void => {
+      this.running.delete(pass);
+    };
+    pass.then(forget, forget);
+    return pass;
+  }
+
+  /** Resolves with whether a pass actually stopped early (one that finished meanwhile does not count). */
+  async cancel(): Promise<boolean> {
+    if (this.running.size === 0) return false;
+    const running = [...this.running];
+    this.controller.abort(cancelledError());
+    this.controller = new AbortController();
+    const outcomes = await Promise.allSettled(running);
+    return outcomes.some((outcome) => outcome.status === 'rejected' && isCancelled(outcome.reason));
+  }
 }

@@ -13,7 +13,10 @@ export type ServerAction =
   | { kind: 'imap-flags'; payload: ImapMessageRef & { add: string[]; remove: string[] } }
   | { kind: 'imap-move'; payload: ImapMessageRef & { toPath: string } }
   | { kind: 'imap-copy'; payload: ImapMessageRef & { toPath: string; copy: LocalCopyRef | null } }
-  | { kind: 'imap-delete'; payload: ImapMessageRef & { expunge: boolean; trashPath: string | null } }
+  | {
+      kind: 'imap-delete';
+      payload: ImapMessageRef & { expunge: boolean; trashPath: string | null; after?: string | null };
+    }
   | { kind: 'imap-append'; payload: ImapAppendPayload }
   | { kind: 'imap-create-folder'; payload: { path: string } }
   | { kind: 'imap-rename-folder'; payload: { path: string; newPath: string } }
@@ -40,6 +43,10 @@ export interface ImapMessageRef {
  * The local row a server-side copy lands in. Its id cannot be known when the action is queued
  * (the row is written in the same transaction), so it is found by its content: the same bytes
  * (SHA-256) in the destination folder, not yet known to the server.
+ */
+/*
+ * `after` on imap-delete: the local id of a message whose queued APPEND must not have failed (a
+ * draft's new version): if it failed, the older version is kept on the server instead of deleted.
  */
 export interface LocalCopyRef {
   sha256: string;

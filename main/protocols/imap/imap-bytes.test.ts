@@ -160,6 +160,22 @@ describe('fetchRawSmall', () => {
   });
 });
 
+describe('fetchRawBatch', () => {
+  it('returns many messages from one FETCH, each exact and checked against its RFC822.SIZE, and names the missing', async () => {
+    await withSession(user, implicitTls(info), async (session) => {
+      const result = await session.fetchRawBatch('INBOX', [...smallUids, 9_999]);
+      expect([...result.messages.keys()].sort((left, right) => left - right)).toEqual(smallUids);
+      for (const uid of smallUids) expect(result.messages.get(uid)?.equals(serverMessages[uid - 1])).toBe(true);
+      expect(result.failed.size).toBe(0);
+      expect(result.missing).toEqual([9_999]);
+      expect(result.bytes).toBe(smallUids.reduce((sum, uid) => sum + serverMessages[uid - 1].length, 0));
+      // The 10 MB message comes whole too when asked for (the caller keeps batches small).
+      const big = await session.fetchRawBatch('INBOX', [tenMegabyteUid]);
+      expect(big.messages.get(tenMegabyteUid)?.equals(serverMessages[tenMegabyteUid - 1])).toBe(true);
+    });
+  });
+});
+
 describe('through a re-slicing proxy', () => {
   // 1-byte pieces cost a write each, so those cases use the messages under 16 KiB (the literal
   // boundaries are what matters); the random cases carry everything, the 10 MB message included.
@@ -191,6 +207,9 @@ describe('through a re-slicing proxy', () => {
           expect(hashes).toEqual(uids.map((uid) => sha256(serverMessages[uid - 1])));
           const small = await session.fetchRawSmall('INBOX', uids);
           for (const [uid, bytes] of small.messages) expect(bytes.equals(serverMessages[uid - 1])).toBe(true);
+          const batch = await session.fetchRawBatch('INBOX', uids);
+          expect(batch.messages.size).toBe(uids.length);
+          for (const [uid, bytes] of batch.messages) expect(bytes.equals(serverMessages[uid - 1])).toBe(true);
         });
         expect(proxy.serverWrites).toBeGreaterThan(500);
       } finally {

@@ -151,6 +151,18 @@ export interface RawMessages {
   missing: number[];
 }
 
+/** What one `UID FETCH set (RFC822.SIZE BODY.PEEK[])` delivered (ImapSession.fetchRawBatch). */
+export interface RawBatch {
+  /** UID → the message's exact bytes; their length equals the RFC822.SIZE sent with them. */
+  messages: Map<number, Buffer>;
+  /** UIDs the server answered for but whose bytes did not match their RFC822.SIZE: not delivered. */
+  failed: Map<number, MailError>;
+  /** UIDs the server sent nothing for: no longer in the folder. */
+  missing: number[];
+  /** Bytes received (the messages delivered and the ones that failed). */
+  bytes: number;
+}
+
 export interface RawDownload {
   /** Bytes written, equal to the server's RFC822.SIZE. */
   size: number;
@@ -222,6 +234,12 @@ export interface ImapSession {
   /** Streams the message's exact bytes into `writable`, ends it and waits for 'finish'. On failure `writable` is left open for the caller to discard. */
   downloadRaw(path: string, uid: number, writable: Writable): Promise<RawDownload>;
   fetchRawSmall(path: string, uids: readonly number[]): Promise<RawMessages>;
+  /**
+   * The exact bytes of several messages in ONE `UID FETCH` (BODY.PEEK[], so \Seen is not set), each
+   * checked against the RFC822.SIZE sent with it. Every message is held in memory until the command
+   * ends: the caller keeps the set's total size small (a few MiB, from the sizes it already knows).
+   */
+  fetchRawBatch(path: string, uids: readonly number[]): Promise<RawBatch>;
 
   append(
     path: string,

@@ -52,6 +52,7 @@ import {
   type MailboxStatus,
   type MoveResult,
   type QuotaUsage,
+  type RawBatch,
   type RawDownload,
   type RawMessages,
   type RemoteEnvelope,
@@ -737,6 +738,40 @@ export class ImapflowSession implements ImapSession {
       }
       const missing = wanted.filter((uid) => !messages.has(uid) && !tooLarge.includes(uid));
       return { messages, tooLarge, missing };
+    });
+  }
+
+  fetchRawBatch(path: string, uids: readonly number[]): Promise<RawBatch> {
+    return this.operate(`downloading messages from ${path}`, async () => {
+      const wanted = requireUids(uids);
+      await this.ensureSelected(path, false);
+      const fetched = await this.client.fetchAll(
+        formatUidSet(wanted),
+        { uid: true, size: true, source: true },
+        { uid: true },
+      );
+      const wantedSet = new Set(wanted);
+      const result: RawBatch = { messages: new Map(), failed: new Map(), missing: [], bytes: 0 };
+      for (const message of fetched) {
+        // A FETCH for another UID (unsolicited, RFC 3501 section 7.4.2) or without bytes is not an answer.
+        if (!isUid(message.uid) || !wantedSet.has(message.uid) || !message.source) continue;
+        result.bytes += message.source.length;
+        if (typeof message.size !== 'number' || message.source.length !== message.size) {
+          const announced = typeof message.size === 'number' ? `${message.size} bytes` : 'no size';
+          result.failed.set(
+            message.uid,
+            new MailError(
+              'SIZE_MISMATCH',
+              `${this.target.host} announced ${announced} for a message in ${path} but sent ${message.source.length}; it was not saved.`,
+              { host: this.target.host },
+            ),
+          );
+          continue;
+        }
+        result.messages.set(message.uid, message.source);
+      }
+      result.missing = wanted.filter((uid) => !result.messages.has(uid) && !result.failed.has(uid));
+      return result;
     });
   }
 

@@ -113,8 +113,33 @@ export async function prepareMessage(message: OutgoingMessage | RawOutgoingMessa
   for (const reference of message.references ?? []) assertSingleLine(reference, 'References');
   const recipients = [...message.to, ...(message.cc ?? []), ...(message.bcc ?? [])];
   if (recipients.length === 0) throw new MailError('INVALID_INPUT', 'The message has no recipients.');
+  const node = composerFor(message).compile();
+  const envelope = node.getEnvelope();
+  if (!envelope.from) throw new MailError('INVALID_INPUT', 'The sender address is missing or not valid.');
+  const raw = normalizeLineEndings(await node.build());
+  return {
+    raw,
+    envelope: validateEnvelope({ from: envelope.from, to: envelope.to }),
+    messageId: readMessageId(raw),
+  };
+}
 
-  const composer = new MailComposer({
+/**
+ * A draft (RFC 6154 \Drafts folder): the same bytes a send would build, except that it may have no
+ * recipients yet and keeps its Bcc header, so that reopening it restores every field.
+ */
+export async function prepareDraft(message: OutgoingMessage): Promise<{ raw: Buffer; messageId: string | null }> {
+  assertSingleLine(message.subject, 'subject');
+  if (message.inReplyTo !== undefined) assertSingleLine(message.inReplyTo, 'In-Reply-To');
+  for (const reference of message.references ?? []) assertSingleLine(reference, 'References');
+  const node = composerFor(message).compile();
+  node.keepBcc = true;
+  const raw = normalizeLineEndings(await node.build());
+  return { raw, messageId: readMessageId(raw) };
+}
+
+function composerFor(message: OutgoingMessage): MailComposer {
+  return new MailComposer({
     from: addressOf(message.from),
     to: message.to.map(addressOf),
     cc: (message.cc ?? []).map(addressOf),
@@ -131,13 +156,4 @@ export async function prepareMessage(message: OutgoingMessage | RawOutgoingMessa
       ...(attachment.contentId === undefined ? {} : { cid: attachment.contentId }),
     })),
   });
-  const node = composer.compile();
-  const envelope = node.getEnvelope();
-  if (!envelope.from) throw new MailError('INVALID_INPUT', 'The sender address is missing or not valid.');
-  const raw = normalizeLineEndings(await node.build());
-  return {
-    raw,
-    envelope: validateEnvelope({ from: envelope.from, to: envelope.to }),
-    messageId: readMessageId(raw),
-  };
 }

@@ -86,8 +86,12 @@ export function parseServerAction(action: Pick<QueuedAction, 'kind' | 'payload'>
     case 'imap-delete': {
       const ref = messageRef(fields);
       const trashPath = nullable(fields.trashPath, isNonEmptyString);
-      if (!ref || trashPath === undefined || typeof fields.expunge !== 'boolean') return null;
-      return { kind: 'imap-delete', payload: { ...ref, expunge: fields.expunge, trashPath } };
+      const after = nullable(fields.after, isNonEmptyString);
+      if (!ref || trashPath === undefined || after === undefined || typeof fields.expunge !== 'boolean') return null;
+      return {
+        kind: 'imap-delete',
+        payload: { ...ref, expunge: fields.expunge, trashPath, ...(after ? { after } : {}) },
+      };
     }
     case 'imap-append': {
       const payload = appendPayload(fields);

@@ -74,7 +74,7 @@ export interface TestProfile {
   actions: MailActions;
   events: RecordedEvent[];
   connectivity: Array<{ state: ConnectivityState; error: ErrorPayload | null }>;
-  /** Bodies downloaded over the network (downloadRaw calls that completed). */
+  /** Bodies downloaded over the network (completed downloadRaw calls, and messages received by fetchRawBatch). */
   downloads: () => number;
   /** How each incremental check was made (ChangeSet.method), in order. */
   changeMethods: string[];
@@ -115,6 +115,12 @@ export async function openProfile(
     session.downloadRaw = async (...args) => {
       const result = await downloadRaw(...args);
       downloads += 1;
+      return result;
+    };
+    const fetchRawBatch = session.fetchRawBatch.bind(session);
+    session.fetchRawBatch = async (...args) => {
+      const result = await fetchRawBatch(...args);
+      downloads += result.messages.size + result.failed.size;
       return result;
     };
     const fetchChanges = session.fetchChanges.bind(session);

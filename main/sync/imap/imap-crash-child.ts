@@ -3,7 +3,7 @@
  * INBOX is kept for offline reading and kills itself with SIGKILL at the durability step named by
  * WB_CRASH_AT during the first body download (nothing runs after SIGKILL: like a power cut as far
  * as the process is concerned). The parent then opens the profile again and checks that a sync
- * converges.
+ * converges. WB_BODY_BATCH_BYTES, when set, is the engine's bodyBatchBytes (bodies per FETCH).
  */
 import { openMessageStore, type StoreStep } from '../../store/message-store';
 import type { ServerEndpoint } from '../../../shared/model';
@@ -20,6 +20,7 @@ interface ChildServer {
 const profileDir = process.env.WB_PROFILE;
 const crashAt = process.env.WB_CRASH_AT;
 const serverJson = process.env.WB_IMAP;
+const bodyBatchBytes = process.env.WB_BODY_BATCH_BYTES ? Number(process.env.WB_BODY_BATCH_BYTES) : undefined;
 if (!profileDir || !crashAt || !serverJson) throw new Error('WB_PROFILE, WB_CRASH_AT and WB_IMAP are required');
 const server = JSON.parse(serverJson) as ChildServer;
 
@@ -43,13 +44,16 @@ async function main(): Promise<void> {
     server.endpoint,
   );
   await store.upsertAccount(account);
-  const engine = new ImapAccountEngine({
-    account: () => account,
-    password: async () => server.password,
-    store,
-    emit: () => undefined,
-    reportConnectivity: () => undefined,
-  });
+  const engine = new ImapAccountEngine(
+    {
+      account: () => account,
+      password: async () => server.password,
+      store,
+      emit: () => undefined,
+      reportConnectivity: () => undefined,
+    },
+    bodyBatchBytes === undefined ? {} : { bodyBatchBytes },
+  );
   armed = true;
   await engine.syncOnce();
   process.stdout.write('completed without crashing\n');

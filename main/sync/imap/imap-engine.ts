@@ -20,8 +20,15 @@ import { credentialSourceOf, withCredentials } from '../../oauth/credentials';
 import { connectImap } from '../../protocols/imap/connect-imap';
 import type { ImapConnectOptions, ImapSession, ImapTimeouts } from '../../protocols/imap/imap-mailbox';
 import type { FolderRecord, MessageRecord } from '../../store/message-store';
-import type { AccountEngine, EngineContext, SyncOptions } from '../engine';
-import { downloadBody } from './body-download';
+import {
+  isCancelled,
+  PassCanceller,
+  throwIfCancelled,
+  type AccountEngine,
+  type EngineContext,
+  type SyncOptions,
+} from '../engine';
+import { downloadBody, downloadFolderBodies, type MissingBody } from './body-download';
 import { connectivityAfter, isConnectionFailure, toMailError } from './connectivity';
 import { syncFolderTree, type PendingFolderChanges } from './folder-sync';
 import { syncFolderMessages } from './message-sync';
@@ -31,6 +38,8 @@ import { messagesWithQueuedActions, replayQueue } from './queue-replay';
 export const RECONNECT_MIN_MS = 1_000;
 /** Longest wait between reconnection attempts. */
 export const RECONNECT_MAX_MS = 5 * 60_000;
+/** How long Cancel waits for the command in flight before closing the connection. */
+export const CANCEL_GRACE_MS = 2_000;
 /** Messages per header FETCH during a listing. */
 export const HEADER_BATCH_SIZE = 250;
 /** How long IDLE notifications are gathered before INBOX is synchronized (one sync for a burst). */
@@ -53,6 +62,10 @@ export interface ImapEngineOptions {
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
   headerBatchSize?: number;
+  /** Bodies up to this RFC822.SIZE are fetched many per command (default body-download.ts SMALL_BODY_MAX_BYTES). */
+  smallBodyMaxBytes?: number;
+  /** RFC822.SIZE bytes per batched body FETCH (default body-download.ts BODY_BATCH_MAX_BYTES). */
+  bodyBatchBytes?: number;
   timeouts?: ImapTimeouts;
 }
 
@@ -76,10 +89,6 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function newestFirst(left: MessageRecord, right: MessageRecord): number {
-  return (right.imap?.uid ?? 0) - (left.imap?.uid ?? 0);
-}
-
 export class ImapAccountEngine implements AccountEngine {
   readonly mode = 'imap' as const;
   readonly accountId: string;
@@ -88,6 +97,8 @@ export class ImapAccountEngine implements AccountEngine {
   private exclusiveTail: Promise<void> = Promise.resolve();
   private queuedPass: Promise<MailError | null> | null = null;
   private readonly inflightBodies = new Map<string, Promise<MessageRecord>>();
+  /** Bodies a batch of downloadOfflineBodies is storing now, by message id (settles when stored or not). */
+  private readonly storingBodies = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private watchController: AbortController | null = null;
   private watchLoop: Promise<void> | null = null;
@@ -97,6 +108,8 @@ export class ImapAccountEngine implements AccountEngine {
   private replayTimer: NodeJS.Timeout | null = null;
   private connectivity: { state: ConnectivityState; error: string | null } | null = null;
   private isClosed = false;
+  /** The user's "Cancel" of the passes running now (engine.ts). */
+  private readonly passes = new PassCanceller();
 
   constructor(
     private readonly context: EngineContext,
@@ -227,11 +240,31 @@ export class ImapAccountEngine implements AccountEngine {
 
   // ---- one pass -------------------------------------------------------------------------------
 
-  async syncOnce(options: SyncOptions = {}): Promise<void> {
+  syncOnce(options: SyncOptions = {}): Promise<void> {
+    return this.passes.run(async (signal) => {
+      await this.syncPass({ signal });
+      throwIfCancelled(signal);
+    }, options.signal);
+  }
+
+  async cancel(): Promise<boolean> {
+    const stopping = this.passes.cancel();
+    // A command still running after a moment (a large body, a batch on a slow link) is not waited
+    // for: its connection is closed. What was stored stays; the next pass connects again.
+    const cut = setTimeout(() => this.discardSession(), CANCEL_GRACE_MS);
+    try {
+      return await stopping;
+    } finally {
+      clearTimeout(cut);
+    }
+  }
+
+  private async syncPass(options: SyncOptions): Promise<void> {
     const reusing = this.session !== null && !this.session.closed;
     try {
       await this.passWithBodies(options.signal);
     } catch (error) {
+      throwIfCancelled(options.signal); // the user's Cancel (it may have closed the connection): no failure
       // A connection kept open since the last pass may have died unnoticed (sleep, network
       // change): its first command fails. That says nothing about the server; try a fresh one once.
       const stale = reusing && error instanceof MailError && error.code === 'CONNECTION_LOST';
@@ -266,6 +299,7 @@ export class ImapAccountEngine implements AccountEngine {
     if (this.queuedPass) return this.queuedPass;
     const pass = this.exclusively(async () => {
       if (this.queuedPass === pass) this.queuedPass = null;
+      throwIfCancelled(signal); // cancelled while it waited for the pass before it
       const session = await this.mainSession();
       await this.replay(session, signal);
       this.emitProgress({ phase: 'folders', folder: null, done: 0, total: 0, bytes: 0 });
@@ -339,6 +373,14 @@ export class ImapAccountEngine implements AccountEngine {
   private downloadOne(session: ImapSession, record: MessageRecord, folder: FolderRecord): Promise<MessageRecord> {
     const running = this.inflightBodies.get(record.id);
     if (running) return running;
+    const batch = this.storingBodies.get(record.id);
+    if (batch) {
+      // A batch is storing it right now: take its result, or download it alone if the batch did not store it.
+      return batch.then(() => {
+        const current = this.store.getMessageRecord(record.id);
+        return current?.localPath ? current : this.downloadOne(session, current ?? record, folder);
+      });
+    }
     const download = (async () => {
       try {
         return (await downloadBody(session, this.store, record, folder)).record;
@@ -359,30 +401,55 @@ export class ImapAccountEngine implements AccountEngine {
     return download;
   }
 
+  /**
+   * The missing bodies of every folder kept for offline reading, newest first, in pipelined
+   * batches (body-download.ts). Only the rows that need a body are read, not whole records.
+   */
   private async downloadOfflineBodies(session: ImapSession, signal?: AbortSignal): Promise<void> {
-    const work: Array<{ record: MessageRecord; folder: FolderRecord }> = [];
+    const work: Array<{ folder: FolderRecord; missing: MissingBody[] }> = [];
+    let total = 0;
     for (const folder of this.store.listFolderRecords(this.accountId)) {
       if (folder.kind !== 'server' || !folder.keepOffline || folder.uidvalidity === null) continue;
-      const missing = this.store
-        .listFolderMessages(folder.id)
-        .filter((record) => record.localPath === null && record.imap?.uidvalidity === folder.uidvalidity)
-        .sort(newestFirst);
-      for (const record of missing) work.push({ record, folder });
+      const missing = this.store.listMissingBodies(folder.id, folder.uidvalidity);
+      if (missing.length === 0) continue;
+      work.push({ folder, missing });
+      total += missing.length;
     }
-    if (work.length === 0) return;
+    if (total === 0) return;
     let done = 0;
     let bytes = 0;
-    for (const { record, folder } of work) {
-      if (signal?.aborted || this.isClosed) return;
-      try {
-        const stored = await this.downloadOne(session, record, folder);
-        bytes += stored.size;
-      } catch (error) {
-        if (isConnectionFailure(error) || session.closed) throw error;
-        // One message that cannot be stored (deleted meanwhile, disk full…) does not stop the others.
-      }
-      done += 1;
-      this.emitProgress({ phase: 'bodies', folder: folder.path, done, total: work.length, bytes });
+    const stopped = (): boolean => signal?.aborted === true || this.isClosed;
+    for (const { folder, missing } of work) {
+      if (stopped()) return;
+      await downloadFolderBodies({
+        session,
+        store: this.store,
+        folder,
+        missing,
+        smallBodyMaxBytes: this.options.smallBodyMaxBytes,
+        batchMaxBytes: this.options.bodyBatchBytes,
+        stopped,
+        downloadLarge: async (body) => {
+          const record = this.store.getMessageRecord(body.id);
+          if (!record || record.localPath !== null) return 0;
+          return (await this.downloadOne(session, record, folder)).size;
+        },
+        track: (ids, storing) => {
+          const settled = storing.then(
+            () => undefined,
+            () => undefined,
+          );
+          for (const id of ids) this.storingBodies.set(id, settled);
+          void settled.then(() => {
+            for (const id of ids) if (this.storingBodies.get(id) === settled) this.storingBodies.delete(id);
+          });
+        },
+        onProgress: (count, stored) => {
+          done += count;
+          bytes += stored;
+          this.emitProgress({ phase: 'bodies', folder: folder.path, done, total, bytes });
+        },
+      });
     }
   }
 
@@ -455,13 +522,17 @@ export class ImapAccountEngine implements AccountEngine {
       const signal = this.watchController?.signal;
       const folder = this.store.findFolder(this.accountId, 'server', this.inboxPath());
       if (!folder || !signal || signal.aborted) return;
-      this.exclusively(async () => {
-        const session = await this.mainSession();
-        await this.replay(session, signal);
-        await this.syncFolder(session, folder, signal);
-        return session;
-      })
-        .then((session) => this.downloadOfflineBodies(session, signal))
+      this.passes
+        .run(
+          (pass) =>
+            this.exclusively(async () => {
+              const session = await this.mainSession();
+              await this.replay(session, pass);
+              await this.syncFolder(session, folder, pass);
+              return session;
+            }).then((session) => this.downloadOfflineBodies(session, pass)),
+          signal,
+        )
         .catch((error: unknown) => this.reportFailure(error));
     });
   }
@@ -498,7 +569,10 @@ export class ImapAccountEngine implements AccountEngine {
     while (!signal.aborted) {
       let poll: NodeJS.Timeout | null = null;
       try {
-        await this.syncOnce({ signal });
+        // A pass the user cancelled is no failure: watching goes on, the next poll syncs again.
+        await this.syncOnce({ signal }).catch((error: unknown) => {
+          if (!isCancelled(error)) throw error;
+        });
         delay = minimum;
         if (signal.aborted) break;
         const idleSession = await this.openSession();
@@ -569,7 +643,7 @@ export class ImapAccountEngine implements AccountEngine {
     await session?.close();
     await this.connecting?.then((late) => late.close()).catch(() => undefined);
     await this.exclusiveTail;
-    await Promise.allSettled([...this.inflightBodies.values()]);
+    await Promise.allSettled([...this.inflightBodies.values(), ...this.storingBodies.values()]);
   }
 }
 

@@ -1,8 +1,10 @@
 /**
  * Faults during body downloads (SEMANTICS: "Nothing is lost", "Bytes are kept exactly as the
  * server sent them"): the connection cut at many byte offsets (the re-slicing proxy's cut after N
- * server bytes), and the process killed at every durable step of storing an IMAP body. After each,
- * a final sync converges: every message once, each body byte-exact, nothing truncated kept.
+ * server bytes), and the process killed at every durable step of storing IMAP bodies, both with
+ * every body in one batched FETCH and with batches small enough for one or two bodies each. After
+ * each, a final sync converges: every message once, each body byte-exact, nothing truncated kept,
+ * and no body that was stored before the fault downloaded again.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ afterEach(async () => {
 const CHILD = join(import.meta.dirname, 'imap-crash-child.ts');
 /** Four bodies of about 150 KB, so most cut offsets fall inside a body download. */
 const LARGE_BODY_BYTES = 150 * 1024;
+/** Batched FETCHes of at most this many bytes hold one large body (or one and the small one). */
+const SMALL_BATCH_BYTES = 200 * 1024;
 
 function largeMessage(subject: string): Buffer {
   const { raw } = testMessage(subject, '');
@@ -59,6 +63,12 @@ function expectNothingTruncated(store: MessageStore, directory: string): void {
   }
 }
 
+/** Messages of INBOX whose body is stored here. */
+function storedBodies(store: MessageStore): number {
+  const inbox = store.findFolder('acct', 'server', 'INBOX');
+  return (inbox ? store.listFolderMessages(inbox.id) : []).filter((record) => record.localPath !== null).length;
+}
+
 /** After the final sync: every server message exactly once, whole, and no stray file. */
 function expectConverged(store: MessageStore, directory: string): void {
   expectNothingTruncated(store, directory);
@@ -86,6 +96,7 @@ describe('faults while downloading bodies (IMAP)', () => {
       });
       const profile = await openProfile(info, user, {
         endpoint: { host: proxy.host, port: proxy.port, security: 'tls' },
+        engine: { bodyBatchBytes: SMALL_BATCH_BYTES },
       });
       try {
         const outcome = await profile.engine.syncOnce().then(
@@ -94,9 +105,13 @@ describe('faults while downloading bodies (IMAP)', () => {
         );
         if (outcome === 'failed') failures += 1;
         expectNothingTruncated(profile.store, profile.directory);
+        const storedBeforeCut = storedBodies(profile.store);
+        const downloadsBeforeCut = profile.downloads();
         profile.setEndpoint(imapsEndpoint(info));
         await profile.engine.syncOnce();
         expectConverged(profile.store, profile.directory);
+        // What was committed before the cut stays; only the rest is fetched again.
+        expect(profile.downloads() - downloadsBeforeCut).toBe(total - storedBeforeCut);
       } finally {
         await profile.close();
         await proxy.close();
@@ -107,37 +122,50 @@ describe('faults while downloading bodies (IMAP)', () => {
     expect(failures).toBe(offsets.length);
   });
 
-  for (const step of ['after-tmp-write', 'after-fsync', 'after-rename', 'after-index-commit'] as const) {
-    it(`the process killed ${step} of a body download: after a restart a sync converges`, async () => {
-      const directory = mkdtempSync(join(tmpdir(), 'wb-imap-crash-'));
-      cleanups.push(() => removeDirectory(directory));
-      const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD], {
-        cwd: join(import.meta.dirname, '..', '..', '..'),
-        env: {
-          ...process.env,
-          WB_PROFILE: directory,
-          WB_CRASH_AT: step,
-          WB_IMAP: JSON.stringify({
-            endpoint: imapsEndpoint(info),
-            username: user.username,
-            password: user.password,
-            email: user.email,
-          }),
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      expect(result.stderr).not.toMatch(/Error/);
-      expect(result.signal, `the child should have been killed at ${step}`).toBe('SIGKILL');
+  const steps = ['after-tmp-write', 'after-fsync', 'after-rename', 'after-index-commit'] as const;
+  const batchings = [
+    { name: 'all bodies in one FETCH', bodyBatchBytes: undefined },
+    { name: 'one or two bodies per FETCH', bodyBatchBytes: SMALL_BATCH_BYTES },
+  ];
+  for (const batching of batchings) {
+    for (const step of steps) {
+      it(`the process killed ${step} of storing bodies (${batching.name}): after a restart a sync converges`, async () => {
+        const directory = mkdtempSync(join(tmpdir(), 'wb-imap-crash-'));
+        cleanups.push(() => removeDirectory(directory));
+        const result = spawnSync(process.execPath, ['--import', 'tsx', CHILD], {
+          cwd: join(import.meta.dirname, '..', '..', '..'),
+          env: {
+            ...process.env,
+            WB_PROFILE: directory,
+            WB_CRASH_AT: step,
+            WB_IMAP: JSON.stringify({
+              endpoint: imapsEndpoint(info),
+              username: user.username,
+              password: user.password,
+              email: user.email,
+            }),
+            ...(batching.bodyBatchBytes === undefined ? {} : { WB_BODY_BATCH_BYTES: String(batching.bodyBatchBytes) }),
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(result.stderr).not.toMatch(/Error/);
+        expect(result.signal, `the child should have been killed at ${step}`).toBe('SIGKILL');
 
-      const profile = await openProfile(info, user, { directory });
-      cleanups.push(() => profile.close());
-      expectNothingTruncated(profile.store, directory);
-      await profile.engine.syncOnce();
-      expectConverged(profile.store, directory);
-      // Bodies stored before the crash are not downloaded again.
-      const expectedDownloads = step === 'after-rename' || step === 'after-index-commit' ? 4 : 5;
-      expect(profile.downloads()).toBe(expectedDownloads);
-    });
+        const profile = await openProfile(info, user, { directory });
+        cleanups.push(() => profile.close());
+        expectNothingTruncated(profile.store, directory);
+        // Killed before the rename into cur/ was durable: nothing of the batch counts. After it, the
+        // batch's files are whole in cur/ (reconcile indexes any the index had not committed yet).
+        const storedBeforeSync = storedBodies(profile.store);
+        if (step === 'after-tmp-write' || step === 'after-fsync') expect(storedBeforeSync).toBe(0);
+        else expect(storedBeforeSync).toBeGreaterThanOrEqual(1);
+        if (batching.bodyBatchBytes !== undefined && storedBeforeSync > 0) expect(storedBeforeSync).toBeLessThan(5);
+        await profile.engine.syncOnce();
+        expectConverged(profile.store, directory);
+        // Bodies stored before the crash are not downloaded again.
+        expect(profile.downloads()).toBe(serverHashes.length - storedBeforeSync);
+      });
+    }
   }
 });

@@ -7,23 +7,38 @@
  *   next run continues below it. After a UIDVALIDITY change (RFC 3501 section 2.3.1.1) every UID
  *   we knew is void: cached messages are re-mapped to the new UIDs by Message-ID + size, keeping
  *   their bodies (nothing is downloaded again) and every local-only row.
- * - Afterwards: incremental. The adapter's fetchChanges uses CONDSTORE/QRESYNC (RFC 7162
- *   CHANGEDSINCE, VANISHED) when the server has them and compares every known UID's flags
- *   otherwise; new messages are the UIDs from the UIDNEXT of the last sync up.
+ * - Afterwards: incremental. First an EXAMINE (RFC 3501 section 6.3.2): when UIDVALIDITY, UIDNEXT,
+ *   HIGHESTMODSEQ (RFC 7162) and the message count are what the last complete pass recorded,
+ *   nothing changed on the server and the pass ends there, without reading the index. Otherwise
+ *   the adapter's fetchChanges uses CONDSTORE/QRESYNC (CHANGEDSINCE, VANISHED) when the server has
+ *   them and compares every known UID's flags otherwise; new messages are the UIDs from the
+ *   UIDNEXT of the last sync up. The index is read narrowly: the UIDs (listImapUids), the flags
+ *   of what changed (findImapFlags, or listImapFlags for many), and
+ *   Message-ID + size only when a new message may be one we hold already (listRemapCandidates).
  *
  * Conflict rules (DESIGN.md "Offline"): the server's deletion wins (a message gone from the
  * server is deleted here); flags of a message with queued actions are left as the user set them,
  * the queue carries them to the server.
  */
 import type { HeaderBatch, ImapSession, RemoteMessageHeader } from '../../protocols/imap/imap-mailbox';
-import type { FolderRecord, HeaderOnlyInput, MessageRecord, MessageStore } from '../../store/message-store';
-import { normalizeFlags } from '../../store/records';
+import type {
+  FolderRecord,
+  HeaderOnlyInput,
+  ImapIdentity,
+  MessageRecord,
+  MessageStore,
+} from '../../store/message-store';
+import { normalizeFlags, parseStrings } from '../../store/records';
 import { headerOnlyInput, messageIdOf, SYNC_HEADER_FIELDS } from './header-rows';
 
 /** The widest UID window of a full listing, in multiples of the batch size (sparse UIDs grow the window). */
 const MAX_WINDOW_BATCHES = 64;
 /** sync_state key prefix of an interrupted full listing. */
 const FULL_LISTING_KEY = 'imap-full-listing:';
+/** Up to this many changed or vanished UIDs are looked up one by one rather than by reading the folder. */
+const POINT_LOOKUPS_MAX = 500;
+/** sync_state key prefix of what the server reported at the start of the last complete pass. */
+const SERVER_STATE_KEY = 'imap-server-state:';
 
 export interface HeaderProgress {
   folder: string;
@@ -77,6 +92,28 @@ function isFullListingState(value: unknown): value is FullListingState {
   );
 }
 
+/**
+ * The server’s view of a folder when the last complete pass started (its EXAMINE), recorded
+ * only after that pass had applied every change and found the local count equal to the server's.
+ */
+interface ServerState {
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: string;
+  exists: number;
+}
+
+function isServerState(value: unknown): value is ServerState {
+  if (typeof value !== 'object' || value === null) return false;
+  const state = value as Record<string, unknown>;
+  return (
+    typeof state.uidValidity === 'number' &&
+    typeof state.uidNext === 'number' &&
+    typeof state.highestModseq === 'string' &&
+    typeof state.exists === 'number'
+  );
+}
+
 function sameFlags(left: readonly string[], right: readonly string[]): boolean {
   const a = normalizeFlags(left);
   const b = normalizeFlags(right);
@@ -93,7 +130,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /** Deletes a row the server no longer has, unless it changed meanwhile (moved by the user, re-mapped). */
-async function removeGone(store: MessageStore, folderId: string, record: MessageRecord): Promise<void> {
+async function removeGone(
+  store: MessageStore,
+  folderId: string,
+  record: { id: string; imap: ImapIdentity | null },
+): Promise<void> {
   const current = store.getMessageRecord(record.id);
   if (
     !current ||
@@ -118,7 +159,7 @@ class BatchAbsorber {
   maxUid = 0;
   done = 0;
   bytes = 0;
-  private candidates: Map<string, MessageRecord[]> | null = null;
+  private candidates: Map<string, string[]> | null = null;
 
   constructor(
     private readonly context: MessageSyncContext,
@@ -135,19 +176,17 @@ class BatchAbsorber {
     if (messageId === null) return null;
     if (this.candidates === null) {
       this.candidates = new Map();
-      for (const record of this.context.store.listFolderMessages(this.folder.id)) {
-        if (record.messageId === null) continue;
-        if (record.imap !== null && record.imap.uidvalidity === this.uidValidity) continue;
+      for (const record of this.context.store.listRemapCandidates(this.folder.id, this.uidValidity)) {
         const key = this.key(record.messageId, record.size);
         const list = this.candidates.get(key) ?? [];
-        list.push(record);
+        list.push(record.id);
         this.candidates.set(key, list);
       }
     }
     const list = this.candidates.get(this.key(messageId, size));
     while (list && list.length > 0) {
-      const candidate = list.shift() as MessageRecord;
-      const current = this.context.store.getMessageRecord(candidate.id);
+      const candidate = list.shift() as string;
+      const current = this.context.store.getMessageRecord(candidate);
       if (
         current &&
         current.folderId === this.folder.id &&
@@ -255,7 +294,7 @@ async function fullListing(
   }
 
   const busy = context.busyMessageIds();
-  for (const record of store.listFolderMessages(folder.id)) {
+  for (const record of store.listFolderSyncRows(folder.id)) {
     if (record.imap === null || windowed.seen.has(record.id)) continue;
     if (record.imap.uidvalidity === status.uidValidity) {
       // Listed completely in this run and not there: gone from the server (its deletion wins).
@@ -265,7 +304,7 @@ async function fullListing(
     // A UID of the old UIDVALIDITY that nothing on the server matched. Keep the bytes if we have
     // them (the server may have lost the message: this may be the only copy); drop bare headers.
     if (busy.has(record.id)) continue;
-    if (record.localPath !== null) await store.markGoneFromServer([record.id]);
+    if (record.local) await store.markGoneFromServer([record.id]);
     else await removeGone(store, folder.id, record);
   }
   store.setFolderSyncState(folder.id, {
@@ -285,64 +324,115 @@ function requireFolder(store: MessageStore, folderId: string): FolderRecord {
   return folder;
 }
 
+/**
+ * True when the server reports exactly what the last complete pass recorded: no flag change
+ * (HIGHESTMODSEQ), no new message (UIDNEXT), no expunge (the count; with QRESYNC expunges also
+ * raise HIGHESTMODSEQ, RFC 7162 section 3.2.10, but CONDSTORE alone does not promise it).
+ */
+async function unchangedOnServer(context: MessageSyncContext, folder: FolderRecord): Promise<boolean> {
+  const { session, store, accountId } = context;
+  if (!session.capabilities.has('CONDSTORE')) return false;
+  const recorded = store.getSyncState(accountId, SERVER_STATE_KEY + folder.id);
+  if (!isServerState(recorded) || recorded.uidValidity !== folder.uidvalidity) return false;
+  // EXAMINE, not STATUS: a STATUS of the mailbox this session has selected may answer from the
+  // session's own, older view of it (RFC 3501 section 6.3.10 advises against it).
+  const current = await session.select(folder.path, { readOnly: true });
+  return (
+    current.highestModseq !== null &&
+    current.highestModseq.toString() === recorded.highestModseq &&
+    current.uidValidity === recorded.uidValidity &&
+    current.uidNext === recorded.uidNext &&
+    current.exists === recorded.exists
+  );
+}
+
 async function incremental(
   context: MessageSyncContext,
   folder: FolderRecord,
   mayRelist: boolean,
 ): Promise<FolderSyncOutcome> {
-  const { session, store } = context;
+  const { session, store, accountId } = context;
   const uidValidity = folder.uidvalidity as number;
-  const known = store
-    .listFolderMessages(folder.id)
-    .filter((record) => record.imap !== null && record.imap.uidvalidity === uidValidity);
-  const byUid = new Map(known.map((record) => [(record.imap as { uid: number }).uid, record]));
+  const stateKey = SERVER_STATE_KEY + folder.id;
+  if (mayRelist && (await unchangedOnServer(context, folder))) {
+    store.setFolderSyncState(folder.id, { lastSyncAt: new Date().toISOString() });
+    return { initial: false, created: [] };
+  }
+  // The recorded state stays as it is until this pass is complete: whatever changed on the
+  // server since raised HIGHESTMODSEQ or UIDNEXT, so a pass stopped halfway cannot make the next
+  // one take the shortcut above.
+
   const changes = await session.fetchChanges(folder.path, {
     uidValidity,
     modseq: parseModseq(folder.highestmodseq),
-    knownUids: [...byUid.keys()],
+    knownUids: store.listImapUids(folder.id, uidValidity),
   });
   if (changes.uidValidityChanged) return fullListing(context, folder, false);
+  // A few changes (CONDSTORE): looked up one by one. Many (a full comparison): one read of all.
+  let byUid: Map<number, { id: string; flagsJson: string }> | null = null;
+  if (changes.changed.length + changes.vanished.length > POINT_LOOKUPS_MAX) {
+    byUid = new Map(store.listImapFlags(folder.id, uidValidity).map((record) => [record.uid, record]));
+  }
+  const known = (uid: number): { id: string; flagsJson: string } | null =>
+    byUid !== null ? (byUid.get(uid) ?? null) : store.findImapFlags(folder.id, { uidvalidity: uidValidity, uid });
 
   const busy = context.busyMessageIds();
+  const flagChanges: Array<{ messageId: string; folderId: string; imap: ImapIdentity; flags: string[] }> = [];
   for (const change of changes.changed) {
-    const record = byUid.get(change.uid);
-    if (!record || busy.has(record.id) || sameFlags(record.flags, change.flags)) continue;
-    const current = store.getMessageRecord(record.id);
-    if (current && current.folderId === folder.id && current.imap?.uid === change.uid) {
-      await store.setFlags(record.id, change.flags);
-    }
+    const record = known(change.uid);
+    if (!record || busy.has(record.id) || sameFlags(parseStrings(record.flagsJson), change.flags)) continue;
+    flagChanges.push({
+      messageId: record.id,
+      folderId: folder.id,
+      imap: { uidvalidity: uidValidity, uid: change.uid },
+      flags: change.flags,
+    });
   }
+  // One batch: a directory fsync and a commit for all of them, not one per message.
+  await store.setServerFlags(flagChanges);
   for (const uid of changes.vanished) {
-    const record = byUid.get(uid);
-    if (record) await removeGone(store, folder.id, record);
+    const record = known(uid);
+    if (record) await removeGone(store, folder.id, { id: record.id, imap: { uidvalidity: uidValidity, uid } });
   }
 
+  const { status } = changes;
   const absorber = new BatchAbsorber(context, folder, uidValidity);
   const from = Math.max(1, folder.uidnext ?? 1);
-  await session.fetchHeaders(
-    folder.path,
-    { from },
-    { batchSize: context.headerBatchSize, headerFields: SYNC_HEADER_FIELDS },
-    (batch) => absorber.absorb(batch),
-  );
-  const { status } = changes;
+  // New messages have UIDs from the recorded UIDNEXT up (RFC 3501 section 2.3.1.1); none when
+  // UIDNEXT did not move. Mail arriving after the EXAMINE above is picked up by the next pass.
+  if (status.uidNext > from) {
+    await session.fetchHeaders(
+      folder.path,
+      { from },
+      { batchSize: context.headerBatchSize, headerFields: SYNC_HEADER_FIELDS },
+      (batch) => absorber.absorb(batch),
+    );
+  }
+  const uidNext = Math.max(status.uidNext, absorber.maxUid + 1, folder.uidnext ?? 1);
   store.setFolderSyncState(folder.id, {
-    uidnext: Math.max(status.uidNext, absorber.maxUid + 1, folder.uidnext ?? 1),
+    uidnext: uidNext,
     highestmodseq: status.highestModseq === null ? null : status.highestModseq.toString(),
     lastSyncAt: new Date().toISOString(),
   });
 
   // Self-repair: with nothing queued, the server's message count must equal ours. A difference
   // means a message we never listed (a crash between a server change and its record here).
-  if (mayRelist && context.queueIsEmpty()) {
-    const listed = store
-      .listFolderMessages(folder.id)
-      .filter(
-        (record) => record.imap !== null && record.imap.uidvalidity === uidValidity && record.imap.uid < status.uidNext,
-      );
-    if (listed.length !== status.exists) {
+  if (context.queueIsEmpty()) {
+    const listed = store.countImapMessages(folder.id, uidValidity, status.uidNext);
+    if (listed !== status.exists) {
+      if (!mayRelist) return { initial: false, created: absorber.created };
       const relisted = await fullListing(context, requireFolder(store, folder.id), false);
       return { initial: false, created: [...absorber.created, ...relisted.created] };
+    }
+    if (status.highestModseq !== null) {
+      const recorded: ServerState = {
+        uidValidity,
+        uidNext,
+        highestModseq: status.highestModseq.toString(),
+        exists: status.exists,
+      };
+      // Only when nothing beyond what the EXAMINE saw was taken in (else the next pass compares anyway).
+      if (uidNext === status.uidNext) store.setSyncState(accountId, stateKey, recorded);
     }
   }
   return { initial: false, created: absorber.created };

@@ -513,9 +513,17 @@ class ReplayRun {
 
   private async remove(
     action: QueuedAction,
-    payload: ImapMessageRef & { expunge: boolean; trashPath: string | null },
+    payload: ImapMessageRef & { expunge: boolean; trashPath: string | null; after?: string | null },
     mayHaveRun: boolean,
   ): Promise<Outcome> {
+    // A draft's older version goes only once its newer version reached the server (unless the
+    // newer one is itself gone here: replaced again, sent or discarded).
+    if (payload.after && this.failedMessages.has(payload.after) && this.store.getMessageRecord(payload.after)) {
+      return {
+        kind: 'failed',
+        reason: `The older version of a draft was kept on the server because the newer one could not be uploaded: ${this.failedMessages.get(payload.after)}`,
+      };
+    }
     const toTrash = !payload.expunge && payload.trashPath !== null && payload.trashPath !== payload.folderPath;
     if (toTrash && mayHaveRun && payload.trashPath !== null) {
       const found = await this.locate(payload.trashPath, payload, this.recordedUidNext(action));
@@ -642,6 +650,8 @@ class ReplayRun {
       return { kind: 'done' };
     } catch (error) {
       if (isConnectionFailure(error) || this.session.closed) throw error;
+      // Deleted here while it was being uploaded (a draft saved again): nothing is left to upload.
+      if (!this.store.getMessageRecord(record.id)) return { kind: 'dropped' };
       const reason = `${named(record)} could not be uploaded to ${path}: ${toMailError(error).message}`;
       this.failedMessages.set(record.id, reason);
       return { kind: 'failed', reason };

@@ -3,11 +3,12 @@
  * server what the leave-a-copy policy or the user's queued deletions say, and end with QUIT.
  *
  * The order is what makes it safe (DESIGN.md "Sync invariants", mbsync's rule): RETR → the file is
- * written, fsynced and renamed into cur/ → the index row and the UIDL are committed with
- * synchronous=FULL → only then may DELE be sent, and the deletions take effect only when QUIT
- * succeeds (RFC 1939 §6). A crash or a cut connection at any point leaves every message either
- * still on the server or durably here; its UIDL is known only once its bytes are durable, so a
- * restart downloads nothing twice.
+ * written, fsynced and renamed into cur/ → the index row and the UIDL are committed (in batches,
+ * download-batches.ts) and that commit is synced to disk (synchronous=FULL, at the batch's commit
+ * or by one synced commit before the first DELE) → only then may DELE be sent, and the deletions
+ * take effect only when QUIT succeeds (RFC 1939 §6). A crash or a cut connection at any point
+ * leaves every message either still on the server or durably here; its UIDL is known only once
+ * its bytes are durable, so a restart downloads nothing twice.
  */
 import { MailError } from '../../../shared/errors';
 import type { LeaveOnServer } from '../../../shared/model';
@@ -15,6 +16,7 @@ import { parseMessage } from '../../mime/parse';
 import type { Pop3Mailbox } from '../../protocols/pop3/pop3-mailbox';
 import type { FolderRecord, MessageRecord, QueuedAction } from '../../store/message-store';
 import type { EngineContext } from '../engine';
+import { DownloadBatches } from './download-batches';
 import { mayDeleteFromServer } from './leave-policy';
 import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 import { ensureLocalFolders } from './local-folders';
@@ -68,6 +70,12 @@ interface Download {
   attachTo: string | null;
 }
 
+/** A message whose bytes arrived whole, waiting in a batch to be stored. */
+interface Arrived {
+  download: Download;
+  bytes: Buffer;
+}
+
 class Progress {
   done = 0;
   bytes = 0;
@@ -79,7 +87,12 @@ class Progress {
   ) {}
 
   step(bytes: number): void {
-    this.done += 1;
+    this.stepMany(1, bytes);
+  }
+
+  /** Messages stored together (one batch): one event. */
+  stepMany(count: number, bytes: number): void {
+    this.done += count;
     this.bytes += bytes;
     this.emit('download');
   }
@@ -176,6 +189,9 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
       if (deleting.has(message.uidl)) continue;
       if (mayDeleteFromServer(policy, local.copyOf(message.uidl), now)) deleting.set(message.uidl, message);
     }
+    // Every commit this DELE follows must survive a power loss: the batches may have been
+    // committed without a sync (leave-a-copy), or in an earlier pass under another policy.
+    if (deleting.size > 0) store.makeIndexDurable();
     for (const message of deleting.values()) {
       await mailbox.delete(message.number);
       settings.onStep?.('after-dele');
@@ -227,9 +243,12 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
 }
 
 /**
- * Downloads whole messages, pipelined when allowed (RFC 2449 §6.6), each stored durably before
- * the next is handled; messages above STREAMED_MESSAGE_MIN_BYTES afterwards, streamed. A message whose size does not match LIST (SIZE_MISMATCH) is skipped and
- * stays on the server; the session is still in step after it, so the others go on.
+ * Downloads whole messages, pipelined when allowed (RFC 2449 §6.6): the RETRs run ahead of the
+ * disk while earlier messages are stored in batches (download-batches.ts; one durable commit per
+ * batch, so every DELE sent later follows the commit of its message); messages above
+ * STREAMED_MESSAGE_MIN_BYTES afterwards, one at a time, streamed. A message whose size does not
+ * match LIST (SIZE_MISMATCH) is skipped and stays on the server; the session is still in step
+ * after it, so the others go on.
  */
 async function downloadWhole(
   context: EngineContext,
@@ -244,48 +263,92 @@ async function downloadWhole(
   const byNumber = new Map(downloads.map((download) => [download.message.number, download]));
   const store = context.store;
   const mismatches: MailError[] = [];
-  const storeOne = async (number: number, bytes: Buffer): Promise<void> => {
+  /** Numbers handed to the batches (whole, size checked); stored once their batch is committed. */
+  const received = new Set<number>();
+  // Synced at each batch when this pass may delete what it downloads (RFC 1939 leave-a-copy off,
+  // or N days); otherwise one sync before the first DELE of a pass covers them (makeIndexDurable).
+  const policy = context.account().leaveOnServer.kind;
+  const durable = policy === 'off' || policy === 'days';
+  const storeBatch = async (batch: readonly Arrived[]): Promise<void> => {
+    const confirmedAt = settings.now().toISOString();
+    const fresh = batch.filter((item) => item.download.attachTo === null);
+    const inputOf = ({ download, bytes }: Arrived) => ({
+      source: bytes,
+      popUidl: download.message.uidl,
+      onServer: true,
+      serverConfirmedAt: confirmedAt,
+    });
+    /** Stores messages in one transaction; they count (progress, this pass's state) once committed. */
+    const storeTogether = async (items: readonly Arrived[]): Promise<void> => {
+      const results = await store.insertMessageBatch(inbox.id, items.map(inputOf), { durable });
+      let bytes = 0;
+      for (const [index, { download, bytes: source }] of items.entries()) {
+        const { record, created: isNew } = results[index];
+        if (isNew) created.push(record);
+        local.noteStored(download.message.uidl, record);
+        byNumber.delete(download.message.number);
+        bytes += source.length;
+      }
+      progress.stepMany(items.length, bytes);
+    };
+    if (fresh.length > 0) {
+      try {
+        await storeTogether(fresh);
+      } catch (error) {
+        // A batch that does not fit (a full disk) leaves nothing behind; store it again one message
+        // at a time so that what fits is kept, then report the first message that does not.
+        if (!(error instanceof MailError) || error.code !== 'DISK_FULL' || fresh.length === 1) throw error;
+        for (const item of fresh) await storeTogether([item]);
+      }
+    }
+    // Header-only rows (TOP) getting their body: rare, one at a time.
+    for (const { download, bytes: source } of batch) {
+      if (download.attachTo === null) continue;
+      const record = await store.attachBody(download.attachTo, source);
+      local.noteStored(download.message.uidl, record);
+      byNumber.delete(download.message.number);
+      progress.stepMany(1, source.length);
+    }
+  };
+  const batches = new DownloadBatches<Arrived>(storeBatch);
+  const arrive = async (number: number, bytes: Buffer): Promise<void> => {
     throwIfAborted(settings.signal);
     const download = byNumber.get(number);
-    if (!download) return;
-    const confirmedAt = settings.now().toISOString();
-    let record: MessageRecord;
-    if (download.attachTo !== null) {
-      record = await store.attachBody(download.attachTo, bytes);
-    } else {
-      const result = await store.insertMessage({
-        folderId: inbox.id,
-        source: bytes,
-        popUidl: download.message.uidl,
-        onServer: true,
-        serverConfirmedAt: confirmedAt,
-      });
-      record = result.record;
-      if (result.created) created.push(record);
-    }
-    local.noteStored(download.message.uidl, record);
-    byNumber.delete(number);
-    progress.step(bytes.length);
+    if (!download || received.has(number)) return;
+    received.add(number);
+    await batches.add({ download, bytes });
   };
   let remaining = downloads
     .filter((download) => download.message.size <= STREAMED_MESSAGE_MIN_BYTES)
     .map((download) => download.message.number);
-  while (remaining.length > 0) {
-    try {
-      if (settings.pipelining) {
-        await mailbox.retrieveMany(remaining, storeOne);
-      } else {
-        for (const number of remaining) await storeOne(number, await mailbox.retrieve(number));
+  try {
+    while (remaining.length > 0) {
+      try {
+        if (settings.pipelining) {
+          await mailbox.retrieveMany(remaining, arrive);
+        } else {
+          for (const number of remaining) await arrive(number, await mailbox.retrieve(number));
+        }
+        remaining = [];
+      } catch (error) {
+        if (!(error instanceof MailError) || error.code !== 'SIZE_MISMATCH') throw error;
+        mismatches.push(error);
+        // The first number not received is the one that failed; the others come after it.
+        const failed = remaining.find((number) => !received.has(number));
+        remaining = remaining.filter((number) => !received.has(number) && number !== failed);
       }
-      remaining = [];
-    } catch (error) {
-      if (!(error instanceof MailError) || error.code !== 'SIZE_MISMATCH') throw error;
-      mismatches.push(error);
-      // The first number not stored is the one that failed; the others come after it.
-      const failed = remaining.find((number) => byNumber.has(number));
-      remaining = remaining.filter((number) => byNumber.has(number) && number !== failed);
     }
+  } catch (error) {
+    // Whatever arrived whole before the failure is still stored (it was checked against LIST);
+    // the rest stays on the server for the next pass. A store's failure (a full disk) is the one
+    // to report when there is one: the download's error may be only its consequence.
+    const storeError = await batches.drain().then(
+      () => null,
+      (failure: unknown) => failure,
+    );
+    throw storeError ?? error;
   }
+  await batches.drain();
   // Large messages one at a time, streamed from the socket into the store (streamed-retrieve.ts).
   for (const download of downloads) {
     if (download.message.size <= STREAMED_MESSAGE_MIN_BYTES) continue;

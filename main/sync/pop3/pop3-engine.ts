@@ -5,7 +5,7 @@
  */
 import { MailError, toErrorPayload } from '../../../shared/errors';
 import type { ConnectivityState } from '../../../shared/model';
-import type { AccountEngine, EngineContext, SyncOptions } from '../engine';
+import { isCancelled, PassCanceller, type AccountEngine, type EngineContext, type SyncOptions } from '../engine';
 import { runDownloadPass, type PassReport, type Pop3Step } from './download-pass';
 import { fetchPop3Bodies } from './fetch-bodies';
 import type { Pop3Options } from './pop3-options';
@@ -82,6 +82,8 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
   let queue: Promise<unknown> = Promise.resolve();
   let watcher: { controller: AbortController; loop: Promise<void> } | null = null;
   let lastPass: PassReport | null = null;
+  /** The user's "Cancel" of the pass running now (engine.ts). */
+  const passes = new PassCanceller();
 
   /** Runs network work one at a time, reporting connectivity around it. */
   function exclusive<T>(work: (signal: AbortSignal) => Promise<T>, syncOptions: SyncOptions = {}): Promise<T> {
@@ -104,7 +106,7 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
         if (!signal.aborted) {
           const state: ConnectivityState = OFFLINE_CODES.has(mailError.code) ? 'offline' : 'error';
           context.reportConnectivity(state, mailError.toPayload());
-        }
+        } else if (isCancelled(signal.reason)) context.reportConnectivity('online', null);
         throw mailError;
       }
     };
@@ -124,8 +126,9 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
       try {
         await engine.syncOnce({ signal });
         failures = 0;
-      } catch {
-        failures += 1;
+      } catch (error) {
+        // A pass the user cancelled is no failure: the next check comes at the usual interval.
+        if (!isCancelled(error)) failures += 1;
       }
       const interval = minutes * MILLISECONDS_PER_MINUTE;
       const wait = failures === 0 ? interval : Math.min(interval, retryDelayMs * 2 ** (failures - 1));
@@ -141,18 +144,24 @@ export function createPop3Engine(context: EngineContext, options: Pop3EngineOpti
     },
 
     async syncOnce(syncOptions = {}) {
-      lastPass = await exclusive(
-        (signal) =>
-          runDownloadPass(context, {
-            now,
-            pipelining,
-            optionOverrides: options.pop3Options ?? {},
-            onStep: options.onStep,
-            signal,
-          }),
-        syncOptions,
+      lastPass = await passes.run(
+        (passSignal) =>
+          exclusive(
+            (signal) =>
+              runDownloadPass(context, {
+                now,
+                pipelining,
+                optionOverrides: options.pop3Options ?? {},
+                onStep: options.onStep,
+                signal,
+              }),
+            { signal: passSignal },
+          ),
+        syncOptions.signal,
       );
     },
+
+    cancel: () => passes.cancel(),
 
     async fetchBodies(messageIds, syncOptions = {}) {
       await exclusive((signal) => fetchPop3Bodies(context, messageIds, { pipelining, now, signal }), syncOptions);

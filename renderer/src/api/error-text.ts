@@ -91,6 +91,7 @@ const TEXTS: Record<ErrorCode, (payload: ErrorPayload) => Omit<ErrorText, 'detai
   NOT_FOUND: () => ({ title: 'That item no longer exists.', advice: 'It may have been moved or deleted elsewhere.' }),
   INVALID_INPUT: (payload) => ({ title: payload.message, advice: null }),
   NOT_AVAILABLE_IN_MODE: (payload) => ({ title: payload.message, advice: null }),
+  CANCELLED: (payload) => ({ title: payload.message, advice: null }),
   UNAUTHORIZED: () => ({
     title: 'This window is not allowed to talk to the Whereabouts service.',
     advice: 'Open Whereabouts again from its own window or the address it printed.',

@@ -21,6 +21,7 @@ import { useToasts } from '../components/toast';
 import { Composer } from '../features/composer/composer';
 import { forwardDraft, newDraft, replyDraft, type ComposeDraft } from '../features/composer/compose-draft';
 import { OutboxView } from '../features/composer/outbox-view';
+import { isDraft, openSavedDraft, useComposeRequests } from '../features/composer/compose-requests';
 import { archiveFolder, inboxFolder } from '../features/folders/folder-tree';
 import { FolderDialogView, type FolderDialog } from '../features/folders/folder-dialogs';
 import { Sidebar, type FolderDrop, type View } from '../features/folders/sidebar';
@@ -127,6 +128,21 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   const defaultAccountId = (): string =>
     view.kind === 'folder' || view.kind === 'settings' ? view.accountId : (selection[0]?.accountId ?? accounts[0].id);
 
+  useComposeRequests(setComposer, () => (accounts.length > 0 ? defaultAccountId() : null));
+
+  /** Opening a message shows it in the reader; a saved draft opens in the composer instead. */
+  const openMessage = (message: MessageSummary | undefined) => {
+    if (message === undefined) return;
+    const role = folders.get(message.accountId).folders?.find((folder) => folder.id === message.folderId)?.role ?? null;
+    if (!isDraft(message, role)) {
+      setReaderFocus((value) => value + 1);
+      return;
+    }
+    openSavedDraft(api, message.id).then(setComposer, (error: unknown) =>
+      toasts.showError('The draft could not be opened.', error),
+    );
+  };
+
   const actions: MailActions = {
     compose: (to) => setComposer(newDraft(defaultAccountId(), to)),
     reply: (message, all) => setComposer(replyDraft(message, { all, ownAddresses, bodyText: bodyText(message) })),
@@ -219,7 +235,8 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
           title: `Downloading ${plural(messages.length, 'message', 'messages')} to this computer.`,
         });
       } catch (error) {
-        toasts.showError('The download did not start.', error);
+        // Cancelled by the user: the sync status says how far it got.
+        if (toErrorPayload(error).code !== 'CANCELLED') toasts.showError('The download did not start.', error);
       }
     },
     viewSource: (message) => setSource(message),
@@ -258,7 +275,7 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
   useShortcuts({
     next: () => listVisible && listRef.current?.move(1),
     previous: () => listVisible && listRef.current?.move(-1),
-    open: () => selection.length === 1 && setReaderFocus((value) => value + 1),
+    open: () => selection.length === 1 && openMessage(selection[0]),
     reply: () => withDetail((detail) => actions.reply(detail, false)),
     'reply-all': () => withDetail((detail) => actions.reply(detail, true)),
     forward: () => withDetail((detail) => actions.forward(detail)),
@@ -330,7 +347,7 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
             searchAccountId={view.kind === 'folder' ? view.accountId : null}
             listRef={listRef}
             onSelectionChange={setSelection}
-            onOpen={() => setReaderFocus((value) => value + 1)}
+            onOpen={openMessage}
             onDragMessages={(messages) => {
               dragged.current = messages;
             }}
@@ -342,7 +359,7 @@ export function AppShell({ accounts, onAddAccount }: { accounts: AccountView[]; 
         )}
         {composer !== null ? (
           <Composer
-            key={`${composer.kind}-${composer.inReplyTo ?? ''}-${composer.subject}`}
+            key={`${composer.kind}-${composer.draftId ?? ''}-${composer.inReplyTo ?? ''}-${composer.subject}`}
             initial={composer}
             accounts={accounts}
             onClose={() => setComposer(null)}

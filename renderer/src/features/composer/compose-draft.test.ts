@@ -148,6 +148,7 @@ describe('sending a draft', () => {
         attachments: [{ filename: 'a.txt', contentType: 'text/plain', contentBase64: 'QQ==' }],
         inReplyTo: null,
         references: [],
+        draftId: null,
       },
     });
   });

@@ -3,7 +3,8 @@
  * OutgoingMessage. Pure: quoting, subjects and recipient lists follow the usual conventions
  * (RFC 5322 section 3.6.4 for In-Reply-To/References; "Re:"/"Fwd:" prefixes kept single).
  */
-import type { OutgoingAttachment, OutgoingMessage } from '../../../../shared/api';
+import type { DraftContent, OutgoingAttachment, OutgoingMessage } from '../../../../shared/api';
+import type { MailtoDraft } from '../../../../shared/mailto';
 import type { Address, MessageDetail } from '../../../../shared/model';
 
 export interface DraftAttachment extends OutgoingAttachment {
@@ -21,6 +22,11 @@ export interface ComposeDraft {
   attachments: DraftAttachment[];
   inReplyTo: string | null;
   references: string[];
+  /** The saved draft this continues (each save gives a new id), or null before the first save. */
+  draftId: string | null;
+  /** Plain text only, or simple rich text: then `html` is the editor's HTML and `text` its plain alternative. */
+  format: 'plain' | 'rich';
+  html: string;
 }
 
 /**
@@ -124,7 +130,56 @@ export function newDraft(accountId: string, to: Address[] = []): ComposeDraft {
     attachments: [],
     inReplyTo: null,
     references: [],
+    draftId: null,
+    format: 'plain',
+    html: '',
   };
+}
+
+/** A mailto: request (RFC 6068) from the operating system, as a new message. */
+export function mailtoDraft(accountId: string, request: MailtoDraft): ComposeDraft {
+  return {
+    ...newDraft(accountId),
+    to: request.to.join(', '),
+    cc: request.cc.join(', '),
+    bcc: request.bcc.join(', '),
+    subject: request.subject,
+    text: request.body,
+  };
+}
+
+/** A saved draft reopened: rich when it has an HTML part. */
+export function savedDraft(content: DraftContent): ComposeDraft {
+  const { message } = content;
+  const html = message.html ?? '';
+  return {
+    kind: 'new',
+    accountId: message.accountId,
+    to: formatRecipients(message.to),
+    cc: formatRecipients(message.cc),
+    bcc: formatRecipients(message.bcc),
+    subject: message.subject,
+    text: message.text.replace(/\r\n/g, '\n').replace(/\n$/, ''),
+    attachments: (message.attachments ?? []).map((attachment) => ({
+      ...attachment,
+      size: Math.floor((attachment.contentBase64.replace(/=+$/, '').length * 3) / 4),
+    })),
+    inReplyTo: message.inReplyTo ?? null,
+    references: message.references ?? [],
+    draftId: content.draftId,
+    format: html === '' ? 'plain' : 'rich',
+    html,
+  };
+}
+
+/** Whether there is anything worth saving: a new, untouched message is not saved as a draft. */
+export function isBlank(draft: ComposeDraft): boolean {
+  return (
+    draft.draftId === null &&
+    draft.kind === 'new' &&
+    [draft.to, draft.cc, draft.bcc, draft.subject, draft.text].every((value) => value.trim() === '') &&
+    draft.attachments.length === 0
+  );
 }
 
 /**
@@ -153,6 +208,9 @@ export function replyDraft(
     attachments: [],
     inReplyTo: message.messageId,
     references: message.messageId === null ? message.references : [...message.references, message.messageId],
+    draftId: null,
+    format: 'plain',
+    html: '',
   };
 }
 
@@ -176,6 +234,9 @@ export function forwardDraft(message: MessageDetail, options: { bodyText: string
     attachments: [],
     inReplyTo: null,
     references: [],
+    draftId: null,
+    format: 'plain',
+    html: '',
   };
 }
 
@@ -201,16 +262,38 @@ export function toOutgoing(draft: ComposeDraft): { message: OutgoingMessage } | 
       cc: lists.cc.addresses,
       bcc: lists.bcc.addresses,
       subject: draft.subject.trim(),
-      text: draft.text,
-      html: null,
-      attachments: draft.attachments.map(({ filename, contentType, contentBase64 }) => ({
-        filename,
-        contentType,
-        contentBase64,
-      })),
+      ...body(draft),
       inReplyTo: draft.inReplyTo,
       references: draft.references,
+      draftId: draft.draftId,
     },
+  };
+}
+
+function body(draft: ComposeDraft): Pick<OutgoingMessage, 'text' | 'html' | 'attachments'> {
+  return {
+    text: draft.text,
+    // Rich text goes as multipart/alternative: text/plain (generated) and text/html.
+    html: draft.format === 'rich' && draft.html !== '' ? draft.html : null,
+    attachments: draft.attachments.map(({ filename, contentType, contentBase64 }) => ({
+      filename,
+      contentType,
+      contentBase64,
+    })),
+  };
+}
+
+/** The draft as saved: what parses of the recipients so far (a half-typed address is not saved). */
+export function toDraftMessage(draft: ComposeDraft): OutgoingMessage {
+  return {
+    accountId: draft.accountId,
+    to: parseRecipients(draft.to).addresses,
+    cc: parseRecipients(draft.cc).addresses,
+    bcc: parseRecipients(draft.bcc).addresses,
+    subject: draft.subject.replace(/[\r\n]+/g, ' ').trim(),
+    ...body(draft),
+    inReplyTo: draft.inReplyTo,
+    references: draft.references,
   };
 }
 

@@ -42,6 +42,8 @@ export interface MessageListProps {
   /** Enter or double-click: read the message (the reader takes focus). */
   onOpen(message: MessageSummary): void;
   accountLabel(accountId: string): string | null;
+  /** Sent mail and drafts: each row names its recipients rather than its sender. */
+  showRecipients?: boolean;
   /** Rows dragged towards a folder: the selection when a selected row is dragged, else that row. */
   onDragMessages?(messages: MessageSummary[]): void;
 }
@@ -59,7 +61,7 @@ function only(entry: ListEntry, index: number): Selection {
 }
 
 export const MessageList = forwardRef<MessageListHandle, MessageListProps>(function MessageList(
-  { source, label, onSelectionChange, onOpen, accountLabel, onDragMessages },
+  { source, label, onSelectionChange, onOpen, accountLabel, showRecipients = false, onDragMessages },
   handle,
 ) {
   const listId = useRef(`message-list-${Math.random().toString(36).slice(2)}`).current;
@@ -301,7 +303,15 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
       tabIndex={0}
       onKeyDown={onKeyDown}
     >
-      <div className="message-list__canvas" style={{ height: virtualizer.getTotalSize() }}>
+      {/* While the list scrolls, rows take no pointer events: the rows sliding under a still mouse
+          would otherwise change :hover, be hit-tested and get pointerover/out on every frame. */}
+      <div
+        className="message-list__canvas"
+        style={{
+          height: virtualizer.getTotalSize(),
+          pointerEvents: virtualizer.isScrolling ? 'none' : undefined,
+        }}
+      >
         {items.map((item) => {
           const entry = source.row(item.index);
           return (
@@ -315,6 +325,7 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
               cursor={selection.cursor === item.index}
               top={item.start}
               showAccount={entry === undefined ? null : accountLabel(entry.message.accountId)}
+              showRecipients={showRecipients}
               onPointer={onPointer}
               onToggleThread={onToggleThread}
               onDragStart={onDragStart}

@@ -56,12 +56,24 @@ export class MessagePager implements RowSource {
   }
 
   want(start: number, end: number): void {
+    const previousStart = this.wanted[0];
     this.wanted = [start, end];
     // Pages queued for rows scrolled past are no longer needed.
     this.queue.length = 0;
     const first = Math.floor(Math.max(0, start) / this.pageSize);
     const last = Math.floor(Math.max(start, end) / this.pageSize);
     for (let page = first; page <= last; page += 1) this.request(page);
+    // Scrolling on, the next page in that direction once the rows on screen come within a quarter
+    // page of it: its rows are there when they scroll in, not placeholders replaced a few frames
+    // later (a second render of every row on screen in the middle of the scroll).
+    const ahead = Math.ceil(this.pageSize / 4);
+    if (start > previousStart) {
+      const next = Math.floor((Math.max(start, end) + ahead) / this.pageSize);
+      if (next > last) this.request(next);
+    } else if (start < previousStart && start > 0) {
+      const before = Math.floor(Math.max(0, start - ahead) / this.pageSize);
+      if (before < first) this.request(before);
+    }
     this.pump();
   }
 

@@ -1,11 +1,17 @@
 /** One row of the message list: who, what, when, and where it lives. */
 import { memo, type DragEvent, type MouseEvent } from 'react';
+import type { Address } from '../../../../shared/model';
 import { Icon } from '../../components/icons';
 import { formatAddress, formatListDate } from '../../components/format';
 import { ResidencyBadge } from '../../components/residency-badge';
 import type { ListEntry } from './row-source';
 
 export const ROW_HEIGHT_PX = 80;
+
+/** Who sent mail and drafts go to, as the list names them. */
+export function formatRecipients(to: readonly Address[]): string {
+  return to.length === 0 ? 'To: (no recipients)' : `To: ${to.map((address) => formatAddress(address)).join(', ')}`;
+}
 
 export function rowElementId(listId: string, index: number): string {
   return `${listId}-row-${index}`;
@@ -21,6 +27,7 @@ export const MessageRow = memo(function MessageRow({
   cursor,
   top,
   showAccount,
+  showRecipients,
   onPointer,
   onToggleThread,
   onDragStart,
@@ -33,6 +40,7 @@ export const MessageRow = memo(function MessageRow({
   cursor: boolean;
   top: number;
   showAccount: string | null;
+  showRecipients: boolean;
   onPointer(index: number, event: MouseEvent): void;
   onToggleThread(key: string): void;
   onDragStart(index: number, event: DragEvent): void;
@@ -90,7 +98,9 @@ export const MessageRow = memo(function MessageRow({
       </span>
       <div className="message-row__body">
         <div className="message-row__line">
-          <span className="message-row__from">{formatAddress(message.from)}</span>
+          <span className="message-row__from">
+            {showRecipients ? formatRecipients(message.to) : formatAddress(message.from)}
+          </span>
           {thread !== null && (
             <button
               type="button"

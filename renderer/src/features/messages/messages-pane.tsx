@@ -18,17 +18,20 @@ import { describeError } from '../../api/error-text';
 import { useMailEvent } from '../../api/use-mail-event';
 import { useMailApi } from '../../api/service-context';
 import { Icon } from '../../components/icons';
-import { formatCount, plural } from '../../components/format';
+import { plural } from '../../components/format';
 import { folderLabel } from '../folders/folder-tree';
 import { ArraySource, MergedSource } from './merged-source';
 import { MessageList, type MessageListHandle } from './message-list';
-import { MessagePager, PAGE_SIZE } from './message-pager';
+import { MessagePager } from './message-pager';
 import type { RowSource } from './row-source';
-import { THREADING_LIMIT, ThreadedSource } from './threaded-source';
+import { ThreadedSource } from './threaded-source';
 import { useDebounced } from './use-debounced';
 
 const SEARCH_DEBOUNCE_MS = 250;
 const SEARCH_RESULT_LIMIT = 500;
+/** An expanded conversation is read in pages of this size, up to this many messages. */
+const CONVERSATION_PAGE = 1_000;
+const CONVERSATION_LIMIT = 10_000;
 
 export type ListTarget =
   | { kind: 'folder'; accountId: string; accountName: string; folder: FolderView }
@@ -100,9 +103,8 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
 
   const folderIds = target.kind === 'folder' ? [target.folder.id] : target.inboxes.map((folder) => folder.id);
   const folderKey = folderIds.join(',');
-  const folderTotal = target.kind === 'folder' ? target.folder.total : null;
-  const threadingPossible = target.kind === 'folder' && (folderTotal ?? 0) <= THREADING_LIMIT;
-  const threaded = options.threads && threadingPossible;
+  // Conversations are grouped by the service, for folders of any size.
+  const threaded = options.threads && target.kind === 'folder';
   const title = target.kind === 'folder' ? folderLabel(target.folder) : 'All inboxes';
 
   const browseSource = useMemo<RowSource>(() => {
@@ -116,15 +118,21 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
     }
     const fetch = folderFetcher(listMessages, target.folder.id, options);
     if (threaded) {
-      return new ThreadedSource(async () => {
-        const all: MessageSummary[] = [];
-        for (let offset = 0; ; offset += PAGE_SIZE * 5) {
-          const page = await fetch(offset, PAGE_SIZE * 5);
-          all.push(...page.items);
-          if (page.items.length === 0 || all.length >= page.total || all.length >= THREADING_LIMIT) break;
-        }
-        return all;
-      });
+      const folderId = target.folder.id;
+      const scope = { folderId, residency: options.residency };
+      return new ThreadedSource(
+        (offset, limit) =>
+          listMessages({ ...scope, offset, limit, sort: options.sort, direction: options.direction, threads: true }),
+        async (threadId) => {
+          const members: MessageSummary[] = [];
+          for (let offset = 0; offset < CONVERSATION_LIMIT; offset += CONVERSATION_PAGE) {
+            const page = await listMessages({ ...scope, threadId, offset, limit: CONVERSATION_PAGE });
+            members.push(...page.items);
+            if (page.items.length < CONVERSATION_PAGE || members.length >= page.total) break;
+          }
+          return members;
+        },
+      );
     }
     return new MessagePager(fetch);
     // A new source per question; the folder's counts changing is not a new question.
@@ -283,12 +291,7 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
                 type="button"
                 className="chip"
                 aria-pressed={threaded}
-                disabled={!threadingPossible}
-                title={
-                  threadingPossible
-                    ? 'Group messages into conversations'
-                    : `Conversations are available for folders of up to ${formatCount(THREADING_LIMIT)} messages`
-                }
+                title="Group messages into conversations"
                 onClick={() => setOptions({ ...options, threads: !options.threads })}
               >
                 <Icon name="threads" size={14} /> Conversations
@@ -336,6 +339,9 @@ export const MessagesPane = forwardRef<HTMLInputElement, MessagesPaneProps>(func
           onSelectionChange={onSelectionChange}
           onOpen={onOpen}
           accountLabel={accountLabel}
+          showRecipients={
+            target.kind === 'folder' && (target.folder.role === 'sent' || target.folder.role === 'drafts')
+          }
           onDragMessages={onDragMessages}
         />
       )}

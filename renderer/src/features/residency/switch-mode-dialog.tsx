@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import type { ChangePlan, ProposedChange } from '../../../../shared/api';
 import type { AccountView, FolderView, SyncProgress } from '../../../../shared/model';
+import { toErrorPayload } from '../../../../shared/errors';
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
 import { useMailEvent } from '../../api/use-mail-event';
@@ -47,8 +48,10 @@ type Stage =
   | { kind: 'choose' }
   | { kind: 'planning' }
   | { kind: 'planned'; plan: ChangePlan; change: ProposedChange }
-  | { kind: 'switching'; plan: ChangePlan; progress: SyncProgress | null }
+  | { kind: 'switching'; plan: ChangePlan; progress: SyncProgress | null; cancelling: boolean }
   | { kind: 'done'; plan: ChangePlan }
+  /** The user cancelled: the service's sentence says which mode the account has and what was kept. */
+  | { kind: 'stopped'; plan: ChangePlan; message: string }
   | { kind: 'failed'; error: unknown; plan: ChangePlan | null };
 
 export function SwitchModeDialog({
@@ -111,20 +114,43 @@ export function SwitchModeDialog({
   }
 
   async function run(plan: ChangePlan, change: ProposedChange) {
-    setStage({ kind: 'switching', plan, progress: null });
+    setStage({ kind: 'switching', plan, progress: null, cancelling: false });
     try {
       setStage({ kind: 'done', plan: await api.switchMode({ accountId: account.id, change }) });
     } catch (error) {
-      setStage({ kind: 'failed', error, plan });
+      const payload = toErrorPayload(error);
+      if (payload.code === 'CANCELLED') setStage({ kind: 'stopped', plan, message: payload.message });
+      else setStage({ kind: 'failed', error, plan });
+    }
+  }
+
+  /** Cancel while switching: honoured by the service until the new mode is committed. */
+  async function cancelSwitch() {
+    setStage((current) => (current.kind === 'switching' ? { ...current, cancelling: true } : current));
+    try {
+      await api.cancelWork({ accountId: account.id, work: 'switch' });
+    } catch {
+      // The switch goes on; its own outcome is shown when it ends.
     }
   }
 
   const busy = stage.kind === 'planning' || stage.kind === 'switching';
+  const canCancelSwitch = stage.kind === 'switching' && !stage.cancelling && stage.progress?.cancellable === 'switch';
   const footer = (
     <>
-      {stage.kind !== 'done' && (
-        <button type="button" className="button" onClick={onClose} disabled={stage.kind === 'switching'}>
+      {stage.kind === 'switching' && (
+        <button type="button" className="button" onClick={() => void cancelSwitch()} disabled={!canCancelSwitch}>
+          {stage.cancelling ? 'Cancelling…' : 'Cancel switch'}
+        </button>
+      )}
+      {stage.kind !== 'done' && stage.kind !== 'switching' && stage.kind !== 'stopped' && (
+        <button type="button" className="button" onClick={onClose}>
           Cancel
+        </button>
+      )}
+      {stage.kind === 'stopped' && (
+        <button type="button" className="button button--primary" onClick={onClose}>
+          Close
         </button>
       )}
       {(stage.kind === 'choose' || stage.kind === 'planning' || (stage.kind === 'failed' && stage.plan === null)) && (
@@ -230,13 +256,29 @@ export function SwitchModeDialog({
             )}
           </p>
           <ProgressBar value={stage.progress?.done ?? 0} maximum={stage.progress?.total ?? 0} label="Switch progress" />
-          <p className="muted">You can keep reading mail while this runs.</p>
+          <p className="muted">
+            {stage.cancelling
+              ? 'Cancelling… the message being downloaded now is finished first.'
+              : stage.progress?.cancellable === 'switch'
+                ? 'You can keep reading mail while this runs. Cancel keeps the account as it is, with the copies downloaded so far.'
+                : 'You can keep reading mail while this runs.'}
+          </p>
         </div>
       )}
       {stage.kind === 'done' && (
         <p className="callout callout--success" role="status">
           <Icon name="check" /> “{account.name}” now runs in {targetName} mode.
         </p>
+      )}
+      {stage.kind === 'stopped' && (
+        <div className="callout callout--info" role="status">
+          <Icon name="check" />
+          <div>
+            <p className="callout__title">The switch was cancelled.</p>
+            <p>{stage.message}</p>
+            <p>Nothing was deleted. You can switch again at any time; what was already done is not repeated.</p>
+          </div>
+        </div>
       )}
       {stage.kind === 'failed' && (
         <div className="callout callout--error" role="alert">
