@@ -253,7 +253,6 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
   const outbox: Outbox = new Outbox({
     store,
     accounts: () => accountCache,
-    password: (id) => contextFor(id).password(),
     credentials: (id, request) => oauth.credentialsFor(contextFor(id).account(), request),
     actions,
     emit,

@@ -9,7 +9,7 @@
 import type { MailEvent, MailEvents, OutboxItem, OutgoingMessage } from '../../shared/api';
 import { MailError, toErrorPayload } from '../../shared/errors';
 import type { Account, FolderRole } from '../../shared/model';
-import { credentialSourceOf, withCredentials, type CredentialSource, type Credentials } from '../oauth/credentials';
+import { withCredentials, type CredentialSource, type Credentials } from '../oauth/credentials';
 import type { AccessTokenRequest } from '../oauth/access-tokens';
 import { prepareMessage, type OutgoingMessage as ComposeInput } from '../protocols/smtp/compose';
 import { sendMessage } from '../protocols/smtp/smtp-client';
@@ -26,9 +26,8 @@ const MAX_OUTGOING_BYTES = 50 * 1024 * 1024;
 export interface OutboxOptions {
   store: MessageStore;
   accounts(): ReadonlyMap<string, Account>;
-  password(accountId: string): Promise<string>;
-  /** Password or OAuth access token (main/oauth/credentials.ts); without it, `password`. */
-  credentials?(accountId: string, request?: AccessTokenRequest): Promise<Credentials>;
+  /** Password or OAuth access token (main/oauth/credentials.ts). */
+  credentials(accountId: string, request?: AccessTokenRequest): Promise<Credentials>;
   actions: UserActions;
   emit<E extends MailEvent>(name: E, payload: MailEvents[E]): void;
   /** Removes the saved draft a sent message was written from (drafts.ts). */
@@ -144,11 +143,7 @@ export class Outbox {
       this.options.emit('outboxChanged', { accountId });
       return;
     }
-    const { credentials } = this.options;
-    const source = credentialSourceOf({
-      password: () => this.options.password(accountId),
-      credentials: credentials ? (request) => credentials.call(this.options, accountId, request) : undefined,
-    });
+    const source: CredentialSource = (request) => this.options.credentials(accountId, request);
     // Read once for the whole batch (a missing password leaves every entry queued, as before); a
     // token the server refuses is renewed for this entry and the ones after it.
     let current = await source();
