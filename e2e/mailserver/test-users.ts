@@ -8,6 +8,7 @@ import { chown, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:f
 import path from 'node:path';
 import { runCommand } from './processes.js';
 import { MAIL_DOMAIN } from './server-config.js';
+import type { AccountSettings } from '../../shared/model';
 import type { MailServerInfo, TestUser } from './types.js';
 
 export interface TestUserOptions {
@@ -151,4 +152,29 @@ export async function readServerMessages(info: MailServerInfo, user: TestUser, f
   const directory = await folderPath(info, user, folder);
   const files = await filesInUidOrder(directory);
   return Promise.all(files.map((file) => readFile(path.join(directory, file))));
+}
+
+/**
+ * Settings of an account for a test user on these servers: implicit TLS for IMAP and POP3,
+ * STARTTLS submission, INBOX kept offline, a copy left on the server forever unless `extra` says.
+ */
+export function accountSettingsFor(
+  info: MailServerInfo,
+  user: TestUser,
+  mode: 'imap' | 'pop3',
+  extra: Partial<AccountSettings> = {},
+): AccountSettings {
+  return {
+    name: user.username,
+    email: user.email,
+    mode,
+    username: user.username,
+    imap: { host: info.host, port: info.ports.imaps, security: 'tls' },
+    pop3: { host: info.host, port: info.ports.pop3s, security: 'tls' },
+    smtp: { host: info.host, port: info.ports.submission, security: 'starttls' },
+    leaveOnServer: { kind: 'forever' },
+    offlineFolders: ['INBOX'],
+    checkIntervalMinutes: 10,
+    ...extra,
+  };
 }

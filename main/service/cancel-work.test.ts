@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { AccountSettings, MessageSummary, SyncProgress } from '../../shared/model';
-import { createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
+import { accountSettingsFor, createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
 import type { TestUser } from '../../e2e/mailserver/types';
 import { startThrottledProxy } from '../../e2e/support/throttled-proxy';
 import { createMailService, type MailService, type ServiceOptions } from './create-service';
@@ -42,19 +42,7 @@ async function openService(options: Partial<ServiceOptions> = {}): Promise<MailS
 }
 
 function settingsFor(user: TestUser, mode: 'imap' | 'pop3', extra: Partial<AccountSettings> = {}): AccountSettings {
-  return {
-    name: user.username,
-    email: user.email,
-    mode,
-    username: user.username,
-    imap: { host: info.host, port: info.ports.imaps, security: 'tls' },
-    pop3: { host: info.host, port: info.ports.pop3s, security: 'tls' },
-    smtp: { host: info.host, port: info.ports.submission, security: 'starttls' },
-    leaveOnServer: { kind: 'forever' },
-    offlineFolders: ['INBOX'],
-    checkIntervalMinutes: 10,
-    ...extra,
-  };
+  return accountSettingsFor(info, user, mode, extra);
 }
 
 /** Every syncProgress event; `cancelWhen` calls cancelWork (once) from inside the event, like a click. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { OutgoingMessage } from '../../shared/api';
 import type { AccountSettings, FolderView } from '../../shared/model';
-import { createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
+import { accountSettingsFor, createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
 import type { TestUser } from '../../e2e/mailserver/types';
 import { withOtherClient } from '../sync/imap/engine-test-support';
 import { createMailService, type MailService } from './create-service';
@@ -32,20 +32,7 @@ async function openService(): Promise<MailService> {
   return service;
 }
 
-function settingsFor(user: TestUser, mode: 'imap' | 'pop3'): AccountSettings {
-  return {
-    name: user.username,
-    email: user.email,
-    mode,
-    username: user.username,
-    imap: { host: info.host, port: info.ports.imaps, security: 'tls' },
-    pop3: { host: info.host, port: info.ports.pop3s, security: 'tls' },
-    smtp: { host: info.host, port: info.ports.submission, security: 'starttls' },
-    leaveOnServer: { kind: 'forever' },
-    offlineFolders: ['INBOX'],
-    checkIntervalMinutes: 10,
-  };
-}
+const settingsFor = (user: TestUser, mode: 'imap' | 'pop3'): AccountSettings => accountSettingsFor(info, user, mode);
 
 function draft(accountId: string, subject: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
   return {

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { AccountSettings, FolderView } from '../../shared/model';
-import { createTestUser, putMessage, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
+import {
+  accountSettingsFor,
+  createTestUser,
+  putMessage,
+  putMessages,
+  readServerMessages,
+} from '../../e2e/mailserver/test-users';
 import type { TestUser } from '../../e2e/mailserver/types';
 import { createMailService, type MailService } from './create-service';
 
@@ -47,18 +53,7 @@ function settingsFor(
   mode: 'imap' | 'pop3',
   leave: AccountSettings['leaveOnServer'] = { kind: 'forever' },
 ): AccountSettings {
-  return {
-    name: user.username,
-    email: user.email,
-    mode,
-    username: user.username,
-    imap: { host: info.host, port: info.ports.imaps, security: 'tls' },
-    pop3: { host: info.host, port: info.ports.pop3s, security: 'tls' },
-    smtp: { host: info.host, port: info.ports.submission, security: 'starttls' },
-    leaveOnServer: leave,
-    offlineFolders: ['INBOX'],
-    checkIntervalMinutes: 10,
-  };
+  return accountSettingsFor(info, user, mode, { leaveOnServer: leave });
 }
 
 async function folderByPath(
