@@ -285,6 +285,19 @@ export interface RemoteImages {
   failed: Array<{ url: string; reason: string }>;
 }
 
+export interface ExportFolderRequest {
+  folderId: string;
+  format: 'mbox' | 'eml';
+}
+
+export interface ExportFolderResult {
+  /** The file (mbox) or folder (eml) written. */
+  path: string;
+  exported: number;
+  /** Messages whose body is not on this computer and could not be downloaded. */
+  skipped: number;
+}
+
 /** Methods main serves to the renderer. */
 export interface MailApi {
   getAppInfo(): Promise<AppInfo>;
@@ -336,6 +349,13 @@ export interface MailApi {
    * ends with a last syncProgress event (phase 'done') whose `cancelled` says what was stopped.
    */
   cancelWork(request: { accountId: string; work?: CancellableWork | null }): Promise<{ stopped: boolean }>;
+  /**
+   * Exports a folder (S11) into the user's Downloads folder under a new name (never overwriting):
+   * mbox writes one file, eml a folder of .eml files. Bodies only on the server are downloaded
+   * first. Progress as syncProgress events with phase 'export', cancellable (work 'export'); a
+   * cancelled export removes what it had written and fails with CANCELLED.
+   */
+  exportFolder(request: ExportFolderRequest): Promise<ExportFolderResult>;
   discoverSettings(request: { email: string }): Promise<DiscoveredSettings>;
   getAttachment(request: { messageId: string; partId: string }): Promise<AttachmentContent>;
   /** Remote content the user chose to load for a message: fetched by main, returned as data. */
@@ -398,6 +418,7 @@ export const MAIL_METHODS = [
   'planChange',
   'switchMode',
   'cancelWork',
+  'exportFolder',
   'discoverSettings',
   'getAttachment',
   'fetchRemoteImages',

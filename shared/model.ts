@@ -157,10 +157,11 @@ export interface ResidencyTotals {
 export type SortKey = 'date' | 'from' | 'subject';
 export type SortDirection = 'asc' | 'desc';
 
-export type SyncPhase = 'folders' | 'headers' | 'bodies' | 'download' | 'upload' | 'send' | 'switch' | 'done';
+export type SyncPhase =
+  'folders' | 'headers' | 'bodies' | 'download' | 'upload' | 'send' | 'switch' | 'export' | 'done';
 
-/** Long work the user can stop (cancelWork): a sync pass, a download asked for, a mode switch. */
-export type CancellableWork = 'sync' | 'download' | 'switch';
+/** Long work the user can stop (cancelWork): a sync pass, a download asked for, a mode switch, an export. */
+export type CancellableWork = 'sync' | 'download' | 'switch' | 'export';
 
 export interface SyncProgress {
   accountId: string;

@@ -25,15 +25,18 @@ export interface BrowserApp {
 export async function startBrowserApp({
   profileDir,
   port = 0,
+  env,
 }: {
   profileDir: string;
   port?: number;
+  /** Extra environment for the host (e.g. HOME, so an export's Downloads folder is a temporary one). */
+  env?: Record<string, string>;
 }): Promise<BrowserApp> {
   if (!existsSync(HOST_SCRIPT)) throw new Error(`${HOST_SCRIPT} is missing: run \`npm run build\` first.`);
   const child = spawn(
     process.execPath,
     [HOST_SCRIPT, '--profile', profileDir, '--port', String(port), '--stop-with-stdin'],
-    { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+    { cwd: PROJECT_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env },
   );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -842,6 +842,9 @@ export function createScriptedService(options: ScriptedOptions = {}): ScriptedSe
       signIns.delete(signInId);
     },
     cancelWork: async () => ({ stopped: false }),
+    exportFolder: async () => {
+      throw new MailError('NOT_AVAILABLE_IN_MODE', 'The scripted service does not export folders.');
+    },
     getAttachment: async ({ messageId, partId }) => {
       const detail = detailOf(messageId);
       const attachment = detail.attachments.find((candidate) => candidate.partId === partId);

@@ -22,6 +22,7 @@ export interface UiSession {
 export async function startUiSession(
   name: string,
   prepare: (profileDir: string) => Promise<void> = async () => {},
+  env?: Record<string, string>,
 ): Promise<UiSession> {
   const profileDir = await mkdtemp(path.join(os.tmpdir(), `whereabouts-${name}-`));
   const pages: OpenedPage[] = [];
@@ -36,7 +37,7 @@ export async function startUiSession(
   try {
     const [launched] = await Promise.all([launchChromium(), prepare(profileDir)]);
     browser = launched;
-    app = await startBrowserApp({ profileDir });
+    app = await startBrowserApp({ profileDir, env });
   } catch (error) {
     await stop();
     throw error;

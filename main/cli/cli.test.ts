@@ -3,13 +3,14 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
 import type { TestUser } from '../../e2e/mailserver/types';
+import { splitMbox } from '../service/export-import';
 
 const run = promisify(execFile);
 const info = inject('mailServer');
@@ -107,6 +108,18 @@ describe('whereabouts CLI', () => {
       );
       expect(message.residency).toBe('both');
     }
+
+    // Export (the same code as the UI's exportFolder): every message, never over an existing file.
+    const mbox = join(profileDir, 'inbox.mbox');
+    const exportArgs = ['--json', 'export', 'INBOX', '--account', 'home', '--format', 'mbox', '--out', mbox];
+    const exported = await cli(exportArgs);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.stdout)).toEqual({ path: mbox, exported: 2, skipped: 0 });
+    const inMbox = splitMbox(await readFile(mbox)).map((bytes) => createHash('sha256').update(bytes).digest('hex'));
+    expect(inMbox.sort()).toEqual(serverHashes);
+    const again = await cli(exportArgs);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('already exists');
 
     const found = JSON.parse((await cli(['--json', 'search', 'analytical'])).stdout) as Array<{ subject: string }>;
     expect(found.map((message) => message.subject)).toEqual(['Lovelace notes']);

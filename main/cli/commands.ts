@@ -569,7 +569,16 @@ export const COMMANDS: Record<string, Command> = {
       const format = requireValue(parsed, 'format');
       if (format !== 'mbox' && format !== 'eml') throw new MailError('INVALID_INPUT', '--format must be mbox or eml.');
       const folder = await findFolder(context, name, parsed.values.get('account'));
-      const result = await exportFolder(context.service, folder.id, format, requireValue(parsed, 'out'));
+      const result = await exportFolder(
+        context.service.internals,
+        folder.id,
+        format,
+        { path: requireValue(parsed, 'out') },
+        {
+          onProgress: ({ phase, done, total }) =>
+            context.progress(`${phase === 'download' ? 'Downloading' : 'Exporting'} ${done}/${total}`),
+        },
+      );
       if (context.json) context.printJson(result);
       else
         context.print(

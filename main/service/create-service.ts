@@ -4,9 +4,11 @@
  * the local store and one sync engine per account; the renderer renders from its events.
  */
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { MailApi, MailEvent, MailEvents } from '../../shared/api';
 import { MailError, type ErrorPayload } from '../../shared/errors';
-import type { Account, AccountView, ConnectivityState } from '../../shared/model';
+import type { Account, AccountView, ConnectivityState, SyncProgress } from '../../shared/model';
 import { AccountStore } from '../accounts/account-store';
 import { discoverSettings } from '../accounts/autoconfig';
 import { validateAccountSettings } from '../accounts/account-settings';
@@ -22,6 +24,7 @@ import { createEngine, type EngineOptions } from '../sync/create-engine';
 import { isCancelled, type AccountEngine, type EngineContext } from '../sync/engine';
 import { testConnection } from './connection-test';
 import { createDraftHandlers, Drafts } from './drafts';
+import { exportFolder } from './export-import';
 import { createMessageHandlers, validateOutgoing } from './message-handlers';
 import { Outbox } from './outbox';
 import { createResidencyHandlers } from './residency-handlers';
@@ -66,6 +69,8 @@ export interface ServiceOptions {
   openExternal?: (url: string) => Promise<void>;
   /** Told when an OAuth sign-in ends (until shared/api.ts carries it as an event). */
   onOAuthSignInFinished?: (result: OAuthSignInFinished) => void;
+  /** Where exportFolder writes; default: the Downloads folder in the user's home (tests use a temporary one). */
+  downloadsDir?: string;
 }
 
 export const APP_VERSION = '0.1.0';
@@ -414,10 +419,56 @@ export async function createMailService(options: ServiceOptions): Promise<MailSe
     async cancelWork(request) {
       const body = requireObject(request);
       const accountId = requireString(body, 'accountId');
-      const which = optionalEnum(body, 'work', ['sync', 'download', 'switch'] as const);
+      const which = optionalEnum(body, 'work', ['sync', 'download', 'switch', 'export'] as const);
       contextFor(accountId).account();
       const engine = engines.get(accountId) ?? null;
       return { stopped: await work.cancel(accountId, which, engine) };
+    },
+
+    async exportFolder(request) {
+      const body = requireObject(request);
+      const folderId = requireString(body, 'folderId');
+      const format = optionalEnum(body, 'format', ['mbox', 'eml'] as const);
+      if (format === null) throw new MailError('INVALID_INPUT', 'format must be mbox or eml.');
+      const folder = store.getFolder(folderId);
+      if (!folder) throw new MailError('NOT_FOUND', 'There is no such folder; it may have been deleted.');
+      const { accountId } = folder;
+      const directory = options.downloadsDir ?? join(homedir(), 'Downloads');
+      let last: SyncProgress = { accountId, phase: 'export', folder: folder.name, done: 0, total: 0, bytes: 0 };
+      /** The last event: the counts of the last progress, without its Cancel. */
+      const ending = (extra: Pick<SyncProgress, 'cancelled'> = {}): SyncProgress => ({
+        accountId,
+        phase: 'done',
+        folder: last.folder,
+        done: last.done,
+        total: last.total,
+        bytes: last.bytes,
+        ...extra,
+      });
+      const task = async (signal: AbortSignal) => {
+        try {
+          const result = await exportFolder(
+            { store, engineFor },
+            folderId,
+            format,
+            { directory },
+            {
+              signal,
+              onProgress(progress) {
+                last = { accountId, ...progress, cancellable: 'export' };
+                emit('syncProgress', last);
+              },
+            },
+          );
+          emit('syncProgress', ending());
+          return result;
+        } catch (error) {
+          const phase = last.phase === 'download' ? 'download' : 'export';
+          emit('syncProgress', ending(isCancelled(error) ? { cancelled: { work: 'export', phase } } : {}));
+          throw error;
+        }
+      };
+      return await work.run(accountId, 'export', task);
     },
 
     ...oauth.handlers,

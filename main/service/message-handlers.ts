@@ -49,6 +49,7 @@ type MessageHandlers = Omit<
   | 'planChange'
   | 'switchMode'
   | 'cancelWork'
+  | 'exportFolder'
   | 'discoverSettings'
   | 'startOAuthSignIn'
   | 'cancelOAuthSignIn'

@@ -1,14 +1,14 @@
 /**
  * The user's "Cancel" for long work (cancelWork): an account's sync pass, a download the user asked
- * for, a mode switch before it is committed. Each stops at its next safe point (between header
- * batches, between messages, between folders); what is durably stored stays and counts, nothing
- * half-written does. The work then ends with one last syncProgress event, phase 'done', whose
- * `cancelled` names what was stopped and whose counts say how far it got.
+ * for, a mode switch before it is committed, a folder export. Each stops at its next safe point
+ * (between header batches, between messages, between folders); what is durably stored stays and
+ * counts, nothing half-written does. The work then ends with one last syncProgress event, phase
+ * 'done', whose `cancelled` names what was stopped and whose counts say how far it got.
  *
  * Sync passes belong to the engine (AccountEngine.cancel); their progress events pass through here
  * on their way to the renderer, which marks them cancellable and remembers the last one for the
- * final event. Downloads and switches run here (`run`) with a signal of their own and emit their
- * final event themselves, since they know their counts.
+ * final event. Downloads, switches and exports run here (`run`) with a signal of their own and
+ * emit their final event themselves, since they know their counts.
  */
 import type { CancellableWork, SyncProgress } from '../../shared/model';
 import { cancelledError, isCancelled, type AccountEngine } from '../sync/engine';

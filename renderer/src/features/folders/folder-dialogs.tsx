@@ -4,6 +4,7 @@
  * service refuses them with NOT_AVAILABLE_IN_MODE and its sentence is shown as it is.
  */
 import { useState, type FormEvent } from 'react';
+import { toErrorPayload } from '../../../../shared/errors';
 import type { AccountView, FolderKind, FolderView } from '../../../../shared/model';
 import { describeError } from '../../api/error-text';
 import { useMailApi } from '../../api/service-context';
@@ -20,7 +21,8 @@ const MAXIMUM_NAME_LENGTH = 255;
 export type FolderDialog =
   | { kind: 'create'; account: AccountView; parent: FolderView | null }
   | { kind: 'rename'; account: AccountView; folder: FolderView }
-  | { kind: 'delete'; account: AccountView; folder: FolderView };
+  | { kind: 'delete'; account: AccountView; folder: FolderView }
+  | { kind: 'export'; account: AccountView; folder: FolderView };
 
 function checkName(name: string, delimiter: string): string | null {
   const trimmed = name.trim();
@@ -49,10 +51,96 @@ function Failure({ error }: { error: unknown }) {
 export function FolderDialogView({ dialog, onClose }: { dialog: FolderDialog; onClose(deleted?: FolderView): void }) {
   if (dialog.kind === 'delete')
     return <DeleteFolder account={dialog.account} folder={dialog.folder} onClose={onClose} />;
+  if (dialog.kind === 'export') return <ExportFolder folder={dialog.folder} onClose={() => onClose()} />;
   return <NameFolder dialog={dialog} onClose={onClose} />;
 }
 
-function NameFolder({ dialog, onClose }: { dialog: Exclude<FolderDialog, { kind: 'delete' }>; onClose(): void }) {
+/**
+ * Export (S11): mbox (one file) or .eml files (a folder) into the Downloads folder. The dialog
+ * closes when the export starts; its progress and Cancel are in the status area, and a toast
+ * says where the export went.
+ */
+function ExportFolder({ folder, onClose }: { folder: FolderView; onClose(): void }) {
+  const api = useMailApi();
+  const toasts = useToasts();
+  const [format, setFormat] = useState<'mbox' | 'eml'>('mbox');
+  const label = folderLabel(folder);
+
+  function start(event: FormEvent) {
+    event.preventDefault();
+    onClose();
+    api.exportFolder({ folderId: folder.id, format }).then(
+      (result) =>
+        toasts.show({
+          kind: 'success',
+          title: `Exported ${plural(result.exported, 'message', 'messages')} to ${result.path}`,
+          body:
+            result.skipped > 0
+              ? `${plural(result.skipped, 'message was', 'messages were')} skipped: not on this computer and the server could not be reached.`
+              : null,
+        }),
+      (error: unknown) => {
+        // A stopped export is told about in the status area, with what was removed.
+        if (toErrorPayload(error).code !== 'CANCELLED') toasts.showError(`Could not export ${label}.`, error);
+      },
+    );
+  }
+
+  const formId = 'folder-form-export';
+  return (
+    <Modal
+      title={`Export “${label}”`}
+      size="small"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" form={formId} className="button button--primary">
+            Export
+          </button>
+        </>
+      }
+    >
+      <form id={formId} className="folder-form" onSubmit={start} noValidate>
+        <fieldset className="choice-list">
+          <legend>Format</legend>
+          <label className="checkbox">
+            <input
+              type="radio"
+              name="export-format"
+              checked={format === 'mbox'}
+              onChange={() => setFormat('mbox')}
+              autoFocus
+            />
+            <span>
+              mbox <span className="muted">— one file, for other mail programs</span>
+            </span>
+          </label>
+          <label className="checkbox">
+            <input type="radio" name="export-format" checked={format === 'eml'} onChange={() => setFormat('eml')} />
+            <span>
+              .eml files <span className="muted">— a folder with one file per message</span>
+            </span>
+          </label>
+        </fieldset>
+        <p className="muted">
+          The export goes into your Downloads folder under a new name; nothing there is overwritten. Messages not yet on
+          this computer are downloaded first.
+        </p>
+      </form>
+    </Modal>
+  );
+}
+
+function NameFolder({
+  dialog,
+  onClose,
+}: {
+  dialog: Exclude<FolderDialog, { kind: 'delete' | 'export' }>;
+  onClose(): void;
+}) {
   const api = useMailApi();
   const toasts = useToasts();
   const { account } = dialog;

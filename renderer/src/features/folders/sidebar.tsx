@@ -119,13 +119,13 @@ function NavItem({
   );
 }
 
-/** The "…" button beside a folder and its small menu: new folder inside, rename, delete. */
+/** The "…" button beside a folder and its small menu: new folder inside, rename, export, delete. */
 function FolderMenu({
   folder,
   onChoose,
 }: {
   folder: FolderView;
-  onChoose(action: 'create' | 'rename' | 'delete'): void;
+  onChoose(action: 'create' | 'rename' | 'delete' | 'export'): void;
 }) {
   const [open, setOpen] = useState(false);
   const container = useRef<HTMLDivElement>(null);
@@ -144,7 +144,7 @@ function FolderMenu({
   // The inbox is where new mail arrives (RFC 3501 section 5.1): it cannot be renamed or deleted.
   const fixed = folder.role === 'inbox';
   const label = folderLabel(folder);
-  const choose = (action: 'create' | 'rename' | 'delete') => {
+  const choose = (action: 'create' | 'rename' | 'delete' | 'export') => {
     setOpen(false);
     onChoose(action);
   };
@@ -182,6 +182,9 @@ function FolderMenu({
             onClick={() => choose('rename')}
           >
             <Icon name="pencil" size={14} /> Rename…
+          </button>
+          <button type="button" role="menuitem" className="menu__item" onClick={() => choose('export')}>
+            <Icon name="download" size={14} /> Export…
           </button>
           <button
             type="button"

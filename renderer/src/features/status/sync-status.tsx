@@ -20,6 +20,7 @@ const PHASE_TEXT: Record<SyncProgress['phase'], string> = {
   upload: 'Uploading to the server',
   send: 'Sending',
   switch: 'Switching mode',
+  export: 'Exporting messages',
   done: 'Up to date',
 };
 
@@ -27,6 +28,7 @@ const WORK_TEXT: Record<NonNullable<SyncProgress['cancellable']>, string> = {
   sync: 'sync',
   download: 'download',
   switch: 'mode switch',
+  export: 'export',
 };
 
 /** How long a "stopped" note stays by itself (it can be dismissed sooner). */
@@ -47,6 +49,11 @@ export function stoppedText(item: SyncProgress): string {
       }
       if (item.done === 0) return 'Mode switch stopped before it changed anything. The account keeps its mode.';
       return `Mode switch stopped: ${counted} messages downloaded and kept on this computer. The account keeps its mode.`;
+    case 'export':
+      if (cancelled.phase === 'download') {
+        return `Export stopped while downloading: ${counted} messages downloaded and kept; nothing was exported.`;
+      }
+      return `Export stopped after ${counted} messages; the unfinished export was removed.`;
     case 'sync':
       if (cancelled.phase === 'headers') {
         return `Sync stopped: ${counted} messages listed${where}. The rest will be listed on the next sync.`;
