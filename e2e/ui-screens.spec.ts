@@ -216,6 +216,7 @@ describe('the main screens', () => {
     expect((await menu.getByRole('menuitem').allTextContents()).map((text) => text.trim())).toEqual([
       'New folder inside…',
       'Rename…',
+      'Export…',
       'Delete…',
     ]);
     await screenshot(page, 'folder-menu');
