@@ -55,8 +55,8 @@ import {
   writeMessage,
   type WrittenMessage,
 } from './maildir';
-import { writeMessageBatch, type BatchMessageInput } from './maildir-batch';
-import { writeAttachBatch, type AttachOutcome, type BodyToAttach } from './attach-batch';
+import { writeFilesInParallel, writeMessageBatch, type BatchMessageInput } from './maildir-batch';
+import type { AttachOutcome, BodyToAttach } from './attach-batch';
 import {
   encodeUidl,
   formatMaildirName,
@@ -1286,6 +1286,7 @@ export class MessageStore {
         fresh.map(({ input, flags, onServer }) => ({
           source: input.source,
           flags,
+          imap: null,
           popUidl: onServer ? (input.popUidl ?? null) : null,
           receivedAt: input.receivedAt ? new Date(input.receivedAt) : null,
         })),
@@ -1473,7 +1474,7 @@ export class MessageStore {
           })();
           parsing.catch(() => undefined);
           await ensureMaildir(directory);
-          const files = await writeAttachBatch(
+          const files = await writeFilesInParallel(
             directory,
             group.map(({ row, flags, imap, source }) => ({
               id: row.id,
