@@ -1159,6 +1159,31 @@ export class MessageStore {
     };
   }
 
+  /**
+   * A header-only row becomes whole: only the columns the body changes are set (the indexes and
+   * triggers of unchanged columns are left alone; setting every column made the commit several
+   * times slower), and its search entry is replaced by one with the body text. False when no row
+   * matched `condition`.
+   */
+  private updateWithBody(row: MessageRow, values: RowValues, parsed: ParsedMessage, condition: string): boolean {
+    const changed = ROW_COLUMNS.filter((column) => column !== 'id' && values[column] !== row[column]);
+    const parameters: Record<string, unknown> = { id: values.id };
+    for (const column of changed) parameters[column] = values[column];
+    const assignments = changed.map((column) => `${column} = @${column}`).join(', ');
+    if (changed.length > 0) {
+      const updated = this.statement(`UPDATE messages SET ${assignments} WHERE id = @id${condition}`).run(parameters);
+      if (updated.changes === 0) return false;
+    }
+    this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
+    this.insertFts(
+      row.row_id,
+      parsed.envelope.subject,
+      addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
+      parsed.bodyText,
+    );
+    return true;
+  }
+
   private recordPopUidl(accountId: string, uidl: string, downloadedAt: string, size: number | null = null): void {
     this.statement(
       `INSERT INTO pop_uidl_state (account_id, uidl, downloaded_at, size) VALUES (?, ?, ?, ?)
@@ -1387,17 +1412,7 @@ export class MessageStore {
           if (popUidl !== null) {
             this.recordPopUidl(row.account_id, popUidl, new Date(written.time * 1000).toISOString(), written.size);
           }
-          const assignments = ROW_COLUMNS.filter((column) => column !== 'id')
-            .map((column) => `${column} = @${column}`)
-            .join(', ');
-          this.statement(`UPDATE messages SET ${assignments} WHERE id = @id`).run(values);
-          this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
-          this.insertFts(
-            row.row_id,
-            parsed.envelope.subject,
-            addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
-            parsed.bodyText,
-          );
+          this.updateWithBody(row, values, parsed, '');
         });
       } catch (error) {
         await deleteMessageFile(written.path).catch(() => undefined);
@@ -1515,14 +1530,7 @@ export class MessageStore {
               const { row } = pending;
               // Only the columns the body changes: the indexes and triggers of unchanged columns are
               // left alone (setting every column made the commit several times slower).
-              const changed = ROW_COLUMNS.filter((column) => column !== 'id' && values[column] !== row[column]);
-              const parameters: Record<string, unknown> = { id: values.id };
-              for (const column of changed) parameters[column] = values[column];
-              const assignments = changed.map((column) => `${column} = @${column}`).join(', ');
-              const updated = this.statement(
-                `UPDATE messages SET ${assignments} WHERE id = @id AND local_path IS NULL`,
-              ).run(parameters);
-              if (updated.changes === 0) {
+              if (!this.updateWithBody(row, values, parsed, ' AND local_path IS NULL')) {
                 // Removed (or made whole) by something that did not wait for this batch: its file goes.
                 vanished.add(entry);
                 continue;
@@ -1531,13 +1539,6 @@ export class MessageStore {
                 const at = new Date(values.downloaded_at ?? Date.now()).toISOString();
                 this.recordPopUidl(row.account_id, row.pop_uidl, at, values.size);
               }
-              this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
-              this.insertFts(
-                row.row_id,
-                parsed.envelope.subject,
-                addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
-                parsed.bodyText,
-              );
             }
           });
         } catch (error) {
