@@ -120,13 +120,7 @@ function NavItem({
 }
 
 /** The "…" button beside a folder and its small menu: new folder inside, rename, export, delete. */
-function FolderMenu({
-  folder,
-  onChoose,
-}: {
-  folder: FolderView;
-  onChoose(action: 'create' | 'rename' | 'delete' | 'export'): void;
-}) {
+function FolderMenu({ folder, onChoose }: { folder: FolderView; onChoose(action: FolderAction): void }) {
   const [open, setOpen] = useState(false);
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -144,7 +138,7 @@ function FolderMenu({
   // The inbox is where new mail arrives (RFC 3501 section 5.1): it cannot be renamed or deleted.
   const fixed = folder.role === 'inbox';
   const label = folderLabel(folder);
-  const choose = (action: 'create' | 'rename' | 'delete' | 'export') => {
+  const choose = (action: FolderAction) => {
     setOpen(false);
     onChoose(action);
   };
@@ -171,35 +165,40 @@ function FolderMenu({
       </button>
       {open && (
         <div className="menu" role="menu" aria-label={`Folder ${label}`}>
-          <button type="button" role="menuitem" className="menu__item" autoFocus onClick={() => choose('create')}>
-            <Icon name="plus" size={14} /> New folder inside…
-          </button>
-          <button
-            type="button"
-            role="menuitem"
-            className="menu__item"
-            disabled={fixed}
-            onClick={() => choose('rename')}
-          >
-            <Icon name="pencil" size={14} /> Rename…
-          </button>
-          <button type="button" role="menuitem" className="menu__item" onClick={() => choose('export')}>
-            <Icon name="download" size={14} /> Export…
-          </button>
-          <button
-            type="button"
-            role="menuitem"
-            className="menu__item menu__item--danger"
-            disabled={fixed}
-            onClick={() => choose('delete')}
-          >
-            <Icon name="trash" size={14} /> Delete…
-          </button>
+          {FOLDER_ACTIONS.map(({ action, icon, text, danger, keepsInbox }) => (
+            <button
+              key={action}
+              type="button"
+              role="menuitem"
+              className={danger ? 'menu__item menu__item--danger' : 'menu__item'}
+              autoFocus={action === 'create'}
+              disabled={fixed && keepsInbox}
+              onClick={() => choose(action)}
+            >
+              <Icon name={icon} size={14} /> {text}
+            </button>
+          ))}
         </div>
       )}
     </div>
   );
 }
+
+type FolderAction = 'create' | 'rename' | 'export' | 'delete';
+
+/** The folder menu, in order; `keepsInbox`: not offered for the inbox (it cannot be renamed or deleted). */
+const FOLDER_ACTIONS: ReadonlyArray<{
+  action: FolderAction;
+  icon: IconName;
+  text: string;
+  danger?: boolean;
+  keepsInbox?: boolean;
+}> = [
+  { action: 'create', icon: 'plus', text: 'New folder inside…' },
+  { action: 'rename', icon: 'pencil', text: 'Rename…', keepsInbox: true },
+  { action: 'export', icon: 'download', text: 'Export…' },
+  { action: 'delete', icon: 'trash', text: 'Delete…', danger: true, keepsInbox: true },
+];
 
 function isCurrent(view: View, folder: FolderView): boolean {
   return view.kind === 'folder' && view.folderId === folder.id;
