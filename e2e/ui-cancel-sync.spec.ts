@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestUser } from './mailserver/types';
 import { createTestUser, putMessages } from './mailserver/test-users';
+import { plainTextMessage } from './support/server-mail';
 import { accountSection, addAccountThroughSetup, openFolder, SERVER_TIMEOUT_MS, sidebar } from './support/app-page';
 import { startThrottledProxy, type ThrottledProxy } from './support/throttled-proxy';
 import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
@@ -34,22 +35,28 @@ beforeAll(async () => {
     info,
     user,
     Array.from({ length: COUNT }, (_, index) =>
-      Buffer.from(
-        `From: Newsletter <news@example.org>\r\nTo: ${user.email}\r\nSubject: Issue ${index + 1}\r\n` +
-          `Date: Tue, 2 Jan 2024 09:00:00 +0000\r\nMessage-ID: <issue${index}.${user.username}@example.org>\r\n` +
-          `Content-Type: text/plain; charset=utf-8\r\n\r\nIssue ${index + 1}.\r\n`,
-      ),
+      plainTextMessage({
+        from: 'Newsletter <news@example.org>',
+        to: user.email,
+        subject: `Issue ${index + 1}`,
+        date: 'Tue, 2 Jan 2024 09:00:00 +0000',
+        messageId: `issue${index}.${user.username}@example.org`,
+        body: `Issue ${index + 1}.`,
+      }),
     ),
   );
   await putMessages(
     info,
     user,
     Array.from({ length: ARCHIVED }, (_, index) =>
-      Buffer.from(
-        `From: Ada <ada@example.org>\r\nTo: ${user.email}\r\nSubject: Filed ${index + 1}\r\n` +
-          `Date: Tue, 2 Jan 2024 09:00:00 +0000\r\nMessage-ID: <filed${index}.${user.username}@example.org>\r\n` +
-          `Content-Type: text/plain; charset=utf-8\r\n\r\n${'A filed report. '.repeat(300)}\r\n`,
-      ),
+      plainTextMessage({
+        from: 'Ada <ada@example.org>',
+        to: user.email,
+        subject: `Filed ${index + 1}`,
+        date: 'Tue, 2 Jan 2024 09:00:00 +0000',
+        messageId: `filed${index}.${user.username}@example.org`,
+        body: 'A filed report. '.repeat(300),
+      }),
     ),
     'Archive',
   );

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestUser } from './mailserver/types';
 import { createTestUser, putMessages, readServerMessages } from './mailserver/test-users';
 import { addAccountThroughSetup, folderButton, messageRow, openFolder, SERVER_TIMEOUT_MS } from './support/app-page';
-import { serverMessages } from './support/server-mail';
+import { serverMessages, plainTextMessage } from './support/server-mail';
 import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
 import { startUiSession, type UiSession } from './support/ui-session';
 
@@ -24,12 +24,14 @@ let office: TestUser;
 let friend: TestUser;
 
 function message(from: string, to: string, subject: string, minute: number): Buffer {
-  return Buffer.from(
-    `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\n` +
-      `Date: Mon, 1 Jan 2024 10:${String(minute).padStart(2, '0')}:00 +0000\r\n` +
-      `Message-ID: <${subject.replace(/\W+/g, '-')}@example.org>\r\n` +
-      `Content-Type: text/plain; charset=utf-8\r\n\r\nBody of ${subject}\r\n`,
-  );
+  return plainTextMessage({
+    from,
+    to,
+    subject,
+    date: `Mon, 1 Jan 2024 10:${String(minute).padStart(2, '0')}:00 +0000`,
+    messageId: `${subject.replace(/\W+/g, '-')}@example.org`,
+    body: `Body of ${subject}`,
+  });
 }
 
 beforeAll(async () => {

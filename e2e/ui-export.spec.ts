@@ -14,6 +14,7 @@ import { splitMbox } from '../main/service/export-import';
 import type { TestUser } from './mailserver/types';
 import { createTestUser, putMessages, readServerMessages } from './mailserver/test-users';
 import { accountSection, addAccountThroughSetup, SERVER_TIMEOUT_MS, sidebar } from './support/app-page';
+import { plainTextMessage } from './support/server-mail';
 import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
 import { startThrottledProxy, type ThrottledProxy } from './support/throttled-proxy';
 import { startUiSession, type UiSession } from './support/ui-session';
@@ -35,12 +36,14 @@ beforeAll(async () => {
     info,
     user,
     Array.from({ length: COUNT }, (_, index) =>
-      Buffer.from(
-        `From: Ada <ada@example.org>\r\nTo: ${user.email}\r\nSubject: Report ${index + 1}\r\n` +
-          `Date: ${new Date(Date.UTC(2024, 0, 2, 9, index)).toUTCString()}\r\n` +
-          `Message-ID: <report${index}.${user.username}@example.org>\r\n` +
-          `Content-Type: text/plain; charset=utf-8\r\n\r\nFrom the desk of Ada: report ${index + 1}.\r\n`,
-      ),
+      plainTextMessage({
+        from: 'Ada <ada@example.org>',
+        to: user.email,
+        subject: `Report ${index + 1}`,
+        date: new Date(Date.UTC(2024, 0, 2, 9, index)).toUTCString(),
+        messageId: `report${index}.${user.username}@example.org`,
+        body: `From the desk of Ada: report ${index + 1}.`,
+      }),
     ),
     'Projects',
   );
@@ -98,12 +101,14 @@ describe('export a folder', () => {
       info,
       slow,
       Array.from({ length: 30 }, (_, index) =>
-        Buffer.from(
-          `From: Ada <ada@example.org>\r\nTo: ${slow.email}\r\nSubject: Scan ${index + 1}\r\n` +
-            `Date: ${new Date(Date.UTC(2024, 0, 2, 9, index)).toUTCString()}\r\n` +
-            `Message-ID: <scan${index}.${slow.username}@example.org>\r\n` +
-            `Content-Type: text/plain; charset=utf-8\r\n\r\n${'A scanned page. '.repeat(4_000)}\r\n`,
-        ),
+        plainTextMessage({
+          from: 'Ada <ada@example.org>',
+          to: slow.email,
+          subject: `Scan ${index + 1}`,
+          date: new Date(Date.UTC(2024, 0, 2, 9, index)).toUTCString(),
+          messageId: `scan${index}.${slow.username}@example.org`,
+          body: 'A scanned page. '.repeat(4_000),
+        }),
       ),
       'Scans',
     );

@@ -55,3 +55,18 @@ export async function serverSubjects(info: MailServerInfo, user: TestUser, folde
     .filter((message) => !message.flags.includes('T'))
     .map((message) => message.subject);
 }
+
+/** A text/plain message as a server would store it (CRLF lines), for putMessages. */
+export function plainTextMessage(headers: {
+  from: string;
+  to: string;
+  subject: string;
+  date: string;
+  messageId: string;
+  body: string;
+}): Buffer {
+  return Buffer.from(
+    `From: ${headers.from}\r\nTo: ${headers.to}\r\nSubject: ${headers.subject}\r\nDate: ${headers.date}\r\n` +
+      `Message-ID: <${headers.messageId}>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${headers.body}\r\n`,
+  );
+}
