@@ -21,6 +21,19 @@ const SYNCHRONOUS_NORMAL = 1;
 const SYNCHRONOUS_FULL = 2;
 
 describe('the index database', () => {
+  it('answers "which rows still need a body" from the rows missing one, not from the whole folder', () => {
+    const index = openIndexDatabase(join(profile(), 'index.sqlite'));
+    cleanups.push(() => index.close());
+    const plan = index.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id, remote_uid AS uid, size FROM messages
+         WHERE folder_id = ? AND remote_uidvalidity = ? AND remote_uid IS NOT NULL AND local_path IS NULL
+         ORDER BY remote_uid DESC`,
+      )
+      .all('folder', 1) as Array<{ detail: string }>;
+    expect(plan.map((step) => step.detail).join('\n')).toContain('USING INDEX messages_missing_body');
+  });
+
   it('is created in WAL mode at the latest schema, with NORMAL sync by default', () => {
     const index = openIndexDatabase(join(profile(), 'index.sqlite'));
     cleanups.push(() => index.close());

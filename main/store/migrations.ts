@@ -196,6 +196,18 @@ export const MIGRATIONS: readonly Migration[] = [
       addConversations(db);
     },
   },
+  {
+    version: 4,
+    name: 'rows still missing their body',
+    up(db) {
+      // Each sync pass asks which rows of an offline folder still need a body (listMissingBodies):
+      // only those are in this index, so a folder whose bodies are all here costs nothing to ask.
+      db.exec(`
+        CREATE INDEX messages_missing_body ON messages (folder_id, remote_uidvalidity, remote_uid)
+          WHERE local_path IS NULL;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
