@@ -1,13 +1,16 @@
 /**
- * The journeys of a person's first day, through the UI only, against the real service (the BUILT
- * browser-mode host) and the real Dovecot and Postfix: add an IMAP and a POP3 account on the setup
- * screen; read (remote images through main, an attachment saved), reply and send (the recipient receives it, the IMAP Sent folder has it); make, move
- * into, rename and delete folders (the server reflects each change in IMAP mode; POP3 says why it
- * has no server folders); and work offline and come back (the network is a loopback proxy the test
- * switches off and on): cached mail still opens, a flag change and a move are kept, and after
- * reconnecting the server has them.
+ * The journeys of a person's first day, through the UI only, against the real service and the
+ * real Dovecot and Postfix, once in each shell: browser mode (the BUILT host in Debian's Chromium)
+ * and Electron (the BUILT app, where its binary is installed; reported skipped, with the reason,
+ * where it is not). Each shell has its own test users, profile and proxy, so the runs share
+ * nothing. Add an IMAP and a POP3 account on the setup screen; read (remote images through main,
+ * an attachment saved), reply and send (the recipient receives it, the IMAP Sent folder has it);
+ * make, move into, rename and delete folders (the server reflects each change in IMAP mode; POP3
+ * says why it has no server folders); and work offline and come back (the network is a loopback
+ * proxy, between the service and the servers in both shells, that the test switches off and on):
+ * cached mail still opens, a flag change and a move are kept, and after reconnecting the server
+ * has them.
  */
-import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TestUser } from './mailserver/types';
@@ -25,20 +28,12 @@ import {
 } from './support/app-page';
 import { serverFolders, serverMessages, serverSubjects } from './support/server-mail';
 import { startSwitchableProxy, type SwitchableProxy } from './support/switchable-proxy';
-import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
-import { startUiSession, type UiSession } from './support/ui-session';
+import { shellSkipReason, SHELLS, startShellSession, type Shell, type ShellSession } from './support/shell-session';
+import { VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
 
 const info = inject('mailServer');
 const OFFICE = 'Office';
 const HOME = 'Home';
-
-let session: UiSession;
-let proxy: SwitchableProxy;
-let opened: OpenedPage;
-let page: Page;
-let office: TestUser;
-let home: TestUser;
-let friend: TestUser;
 
 function message(from: TestUser, to: TestUser, subject: string, body: string, minute: number): Buffer {
   return Buffer.from(
@@ -81,32 +76,41 @@ function minutesWithAttachment(from: TestUser, to: TestUser): Buffer {
   );
 }
 
-beforeAll(async () => {
-  [office, home, friend] = await Promise.all([createTestUser(info), createTestUser(info), createTestUser(info)]);
-  await putMessages(info, office, [
-    message(friend, office, 'Plans for Tuesday', 'Shall we meet on Tuesday at ten?', 1),
-    message(friend, office, 'Budget draft', 'The draft budget is attached in spirit.', 2),
-    message(friend, office, 'Old newsletter', 'Nothing to see here.', 3),
-    message(friend, office, 'Conference badge', 'Your badge is ready for pick-up.', 4),
-    minutesWithAttachment(friend, office),
-  ]);
-  await putMessages(info, home, [
-    message(friend, home, 'Welcome home', 'The keys are under the mat.', 5),
-    message(friend, home, 'Holiday photos', 'Forty photos of the beach.', 6),
-  ]);
-  // The IMAP account reaches Dovecot through a proxy this file can switch off: its "network".
-  proxy = await startSwitchableProxy({ host: info.host, port: info.ports.imaps });
-  session = await startUiSession('ui-journeys');
-  opened = await session.open({ width: 1440, height: 900 });
-  page = opened.page;
-});
+/** Registers the whole first day for one shell, with its own users, profile, proxy and window. */
+function firstDay(shell: Shell): void {
+  let session: ShellSession;
+  let proxy: SwitchableProxy;
+  let opened: OpenedPage;
+  let page: Page;
+  let office: TestUser;
+  let home: TestUser;
+  let friend: TestUser;
 
-afterAll(async () => {
-  await session?.stop();
-  await proxy?.close();
-});
+  beforeAll(async () => {
+    [office, home, friend] = await Promise.all([createTestUser(info), createTestUser(info), createTestUser(info)]);
+    await putMessages(info, office, [
+      message(friend, office, 'Plans for Tuesday', 'Shall we meet on Tuesday at ten?', 1),
+      message(friend, office, 'Budget draft', 'The draft budget is attached in spirit.', 2),
+      message(friend, office, 'Old newsletter', 'Nothing to see here.', 3),
+      message(friend, office, 'Conference badge', 'Your badge is ready for pick-up.', 4),
+      minutesWithAttachment(friend, office),
+    ]);
+    await putMessages(info, home, [
+      message(friend, home, 'Welcome home', 'The keys are under the mat.', 5),
+      message(friend, home, 'Holiday photos', 'Forty photos of the beach.', 6),
+    ]);
+    // The IMAP account reaches Dovecot through a proxy this file can switch off: its "network".
+    proxy = await startSwitchableProxy({ host: info.host, port: info.ports.imaps });
+    session = await startShellSession(shell, 'ui-journeys', { width: 1440, height: 900 });
+    opened = session.opened;
+    page = opened.page;
+  });
 
-describe('a first day with Whereabouts, against the real service and servers', () => {
+  afterAll(async () => {
+    await session?.stop();
+    await proxy?.close();
+  });
+
   it('adds an IMAP account and a POP3 account on the setup screen', async () => {
     await addAccountThroughSetup(page, {
       name: OFFICE,
@@ -150,7 +154,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
     expect(await composer.getByLabel('To').inputValue()).toBe(`Friend <${friend.email}>`);
     const message = composer.getByLabel('Message');
     await message.fill(`Tuesday at ten works for me.\n\n${await message.inputValue()}`);
-    await screenshot(page, 'journey-reply');
+    await session.screenshot('journey-reply');
     await composer.getByRole('button', { name: 'Send' }).click();
     await page
       .getByText(/Message sent\.|Message is in the outbox\./)
@@ -193,12 +197,10 @@ describe('a first day with Whereabouts, against the real service and servers', (
     );
     expect(opened.requests.filter((url) => url.includes('chart.png'))).toEqual([]);
 
-    const [download] = await Promise.all([
-      page.waitForEvent('download'),
-      page.getByRole('button', { name: 'Save figures.bin' }).click(),
-    ]);
-    expect(download.suggestedFilename()).toBe('figures.bin');
-    expect(await readFile(await download.path())).toEqual(ATTACHMENT);
+    // Browser mode: the page's download; Electron: saved where main's will-download puts it (no dialog).
+    const saved = await session.saveDownload(() => page.getByRole('button', { name: 'Save figures.bin' }).click());
+    expect(saved.filename).toBe('figures.bin');
+    expect(saved.bytes).toEqual(ATTACHMENT);
   });
 
   it('makes a server folder, drags a message into it, deletes another, renames the folder: the server follows', async () => {
@@ -271,7 +273,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
     const refusal = create.getByRole('alert');
     await refusal.waitFor({ timeout: VISIBLE_TIMEOUT_MS });
     expect(await refusal.textContent()).toMatch(/POP3/);
-    await screenshot(page, 'journey-pop3-server-folder-refused');
+    await session.screenshot('journey-pop3-server-folder-refused');
 
     await create.getByLabel(/On this computer/).check();
     await create.getByRole('button', { name: 'Create folder' }).click();
@@ -330,7 +332,7 @@ describe('a first day with Whereabouts, against the real service and servers', (
     await expect
       .poll(() => folderButton(page, OFFICE, 'Inbox').textContent(), { timeout: VISIBLE_TIMEOUT_MS })
       .toBe('Inbox1 unread');
-    await screenshot(page, 'journey-offline');
+    await session.screenshot('journey-offline');
 
     // The changes stay: a fresh window shows them, still offline, before the server knows.
     await page.reload();
@@ -358,4 +360,11 @@ describe('a first day with Whereabouts, against the real service and servers', (
       .toEqual(['Minutes and figures:S', 'Plans for Tuesday:']);
     expect(opened.consoleErrors).toEqual([]);
   });
-});
+}
+
+for (const shell of SHELLS) {
+  const skipReason = shellSkipReason(shell);
+  const title = `a first day with Whereabouts in ${shell === 'browser' ? 'browser mode' : 'Electron'}, against the real service and servers`;
+  // Electron runs wherever its binary is installed; elsewhere the whole day is reported skipped, with why.
+  describe.skipIf(skipReason !== null)(skipReason === null ? title : `${title} (${skipReason})`, () => firstDay(shell));
+}
