@@ -362,4 +362,30 @@ describe('cancelWork', () => {
     expect(all.every((item) => item.residency === 'both')).toBe(true);
     expect(progress.last()).toMatchObject({ phase: 'download', done: 60 - here, total: 60 - here });
   });
+
+  it('stops a download after the message in flight, not at the end of a progress chunk', async () => {
+    const user = await createTestUser(info);
+    await putMessages(info, user, messages('Chunk', 60, 2_000), 'Archive');
+    const service = await openService();
+    const account = await service.api.addAccount({ settings: settingsFor(user, 'imap'), password: user.password });
+    await service.api.syncAccount({ accountId: account.id });
+    const archive = await listAll(service, account.id, 'server', 'Archive');
+
+    // Cancel as soon as the first body is here: long before the first progress chunk (50) ends.
+    let cancelled: Promise<{ stopped: boolean }> | null = null;
+    service.onEvent((name) => {
+      if (cancelled === null && (name === 'messagesChanged' || name === 'residencyChanged')) {
+        cancelled = service.api.cancelWork({ accountId: account.id });
+      }
+    });
+    await expect(service.api.downloadMessages({ messageIds: archive.map((item) => item.id) })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(await (cancelled as Promise<{ stopped: boolean }> | null)).toEqual({ stopped: true });
+    const here = (await listAll(service, account.id, 'server', 'Archive')).filter(
+      (item) => item.residency === 'both',
+    ).length;
+    expect(here).toBeGreaterThanOrEqual(1);
+    expect(here).toBeLessThan(50);
+  });
 });

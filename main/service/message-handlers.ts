@@ -63,8 +63,8 @@ type MessageHandlers = Omit<
 const MAX_PAGE = 1000;
 const count = (value: number): string => value.toLocaleString('en-US');
 /**
- * Messages per fetchBodies call of a download the user asked for: the unit its progress and Cancel
- * work in. POP3 opens a session per call, so its unit is larger.
+ * Messages per fetchBodies call of a download the user asked for: the unit its progress is reported
+ * in. POP3 opens a session per call, so its unit is larger.
  */
 export const DOWNLOAD_CHUNK = { imap: 50, pop3: 200 } as const;
 
@@ -140,7 +140,8 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
   };
 
   /**
-   * A download the user asked for, a chunk at a time with progress; Cancel stops it between chunks.
+   * A download the user asked for, a chunk at a time with progress; Cancel stops it after the
+   * message in flight (the engines check the signal per message).
    * The counts are of messages whose bytes are durably here.
    */
   const downloadInChunks = async (

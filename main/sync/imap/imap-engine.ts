@@ -476,6 +476,8 @@ export class ImapAccountEngine implements AccountEngine {
           if (!folder) continue;
         }
         for (const stale of records) {
+          // Cancel takes effect between two messages, not after the caller's whole chunk.
+          if (options.signal?.aborted) return;
           const record = this.store.getMessageRecord(stale.id);
           if (!record || record.localPath !== null) continue;
           if (record.imap?.uidvalidity !== uidValidity) {
