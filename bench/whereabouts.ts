@@ -4,8 +4,10 @@
  * builds out/main/cli/main.js (esbuild, one bundle, packages external), but into the benchmark's own
  * folder: other people rebuilding out/ during a half-hour run must not swap the contender midway.
  */
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import type { MailServerInfo, TestUser } from '../e2e/mailserver/types';
 import { openMessageStore } from '../main/store/message-store';
@@ -176,6 +178,11 @@ export function timeStartup(): Promise<ProcessRun> {
   return timeProcess(process.execPath, [CLI_SCRIPT, '--help'], { cwd: PROJECT_ROOT });
 }
 
+/** Node itself starting and exiting (`node -e 0`): the floor under any figure timed as a Node process. */
+export function timeNodeStartup(): Promise<ProcessRun> {
+  return timeProcess(process.execPath, ['-e', '0'], { cwd: PROJECT_ROOT });
+}
+
 export interface ResidencyCounts {
   serverOnly: number;
   localOnly: number;
@@ -206,4 +213,41 @@ export async function timeInProcessPasses(profile: WhereaboutsProfile, passes: n
     env: environment(profile),
   });
   return JSON.parse(output.trim().split('\n').pop() ?? '{}') as InProcessPasses;
+}
+
+/** A running service (in-process-sync.ts --serve) that syncs once per `pass()`, as the app would. */
+export interface RunningService {
+  openMilliseconds: number;
+  /** One sync pass of every account; its wall time inside the service. */
+  pass(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startRunningService(profile: WhereaboutsProfile): Promise<RunningService> {
+  const child = spawn(process.execPath, [IN_PROCESS_SCRIPT, profile.directory, '--serve'], {
+    cwd: PROJECT_ROOT,
+    env: environment(profile),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const nextLine = async (): Promise<Record<string, number>> => {
+    const next = await lines.next();
+    if (next.done) throw new Error(`the running service exited: ${stderr.trim()}`);
+    return JSON.parse(next.value) as Record<string, number>;
+  };
+  const { openMilliseconds } = await nextLine();
+  return {
+    openMilliseconds,
+    async pass() {
+      child.stdin.write('pass\n');
+      return (await nextLine()).passMilliseconds;
+    },
+    async stop() {
+      child.stdin.end('quit\n');
+      await exited;
+    },
+  };
 }
