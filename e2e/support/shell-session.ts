@@ -30,13 +30,19 @@ export function shellSkipReason(shell: Shell): string | null {
   return shell === 'electron' && ELECTRON_BINARY === null ? ELECTRON_SKIP_REASON : null;
 }
 
+export interface ShellSessionOptions {
+  /** Runs on the session's profile folder before the host or app starts (to seed a store, say). */
+  prepare?: (profileDir: string) => Promise<void>;
+}
+
 export async function startShellSession(
   shell: Shell,
   name: string,
   viewport: { width: number; height: number },
+  options: ShellSessionOptions = {},
 ): Promise<ShellSession> {
   if (shell === 'browser') {
-    const session = await startUiSession(name);
+    const session = await startUiSession(name, options.prepare);
     let opened: OpenedPage;
     try {
       opened = await session.open(viewport);
@@ -56,7 +62,11 @@ export async function startShellSession(
       stop: () => session.stop(),
     };
   }
-  const session = await startElectronSession(`${name}-electron`, { ...viewport, colorScheme: 'light' });
+  const session = await startElectronSession(`${name}-electron`, {
+    ...viewport,
+    colorScheme: 'light',
+    prepare: options.prepare,
+  });
   return {
     shell,
     profileDir: session.profileDir,
