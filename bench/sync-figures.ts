@@ -309,7 +309,7 @@ export async function runSyncFigures(
         contenders.push({
           name: 'whereabouts',
           prepare: async () => current.set(await freshImapProfile('imap-headers', true)),
-          run: () => timeSync(current.get()),
+          run: async (round) => timeSync(current.get(), await profiler.directoryFor('fig2-headers-only', round)),
         });
       }
       contenders.push(floorContender(context, 'imap-headers'));
@@ -334,6 +334,9 @@ export async function runSyncFigures(
           ours ? '–' : notMeasured,
         ),
       );
+      // No target, but its profile is the header phase of (1): always shown.
+      const body = await profiler.sectionFor('fig2-headers-only', true);
+      if (body) sections.push({ heading: '(2) headers-only sync: where the time goes', body });
     });
   }
 

@@ -13,6 +13,7 @@
  * The same gate refuses any credential-bearing command on a plaintext socket unless the account
  * allows plaintext (DESIGN.md Security), as a second line behind `doSTARTTLS: true`.
  */
+import { createRequire } from 'node:module';
 import { TLSSocket } from 'node:tls';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { MailError } from '../../../shared/errors';
@@ -54,6 +55,34 @@ if (typeof baseWrite !== 'function' || typeof baseExec !== 'function' || typeof 
   throw new Error(
     'imapflow changed: ImapFlow.prototype.write/exec/initialPREAUTH are gone; see main/protocols/imap/guarded-imapflow.ts',
   );
+}
+
+/**
+ * imapflow compiles every command it sends and every response it parses a second time, into text
+ * for its logger (imap-flow.js: `compiler(…, { isLogging: true })`), even with `logger: false`,
+ * which is how we always run it (connect-imap.ts). For a FETCH response that is a walk over every
+ * envelope, address and header literal: ≈ 10 % of the main thread in a headers-only sync of 10,000
+ * messages (bench figure 2). The logging compile of untagged responses (`* …`: FETCH, EXISTS,
+ * LIST…) is answered with nothing; the wire compile, and the logging compile of commands and of
+ * tagged answers (which imapflow also puts into its error texts), are untouched. imap-flow.js reads `compiler` from the handler module's exports at each call, so
+ * replacing it there is seen by the CommonJS build we ship (the `import` build of the tests keeps
+ * its own, unpatched, handler instance: same bytes on the wire either way).
+ */
+type ImapCompiler = (node: unknown, options?: { isLogging?: boolean }) => Promise<unknown>;
+const NOTHING_TO_LOG = Buffer.alloc(0);
+export const imapflowHandler = createRequire(__filename)('imapflow/lib/handler/imap-handler.js') as {
+  compiler?: ImapCompiler;
+};
+const wireCompiler = imapflowHandler.compiler;
+if (typeof wireCompiler !== 'function') {
+  throw new Error('imapflow changed: its handler module has no compiler; see main/protocols/imap/guarded-imapflow.ts');
+}
+if (!(wireCompiler as { quiet?: boolean }).quiet) {
+  const quiet: ImapCompiler = (node, options) =>
+    options?.isLogging && (node as { tag?: unknown } | null)?.tag === '*'
+      ? Promise.resolve(NOTHING_TO_LOG)
+      : wireCompiler(node, options);
+  imapflowHandler.compiler = Object.assign(quiet, { quiet: true });
 }
 
 /** Commands that carry no secret and may go over a plaintext socket before STARTTLS (RFC 3501 section 6.1, 6.2.1; RFC 2971 ID). */
