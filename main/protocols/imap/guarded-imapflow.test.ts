@@ -52,4 +52,30 @@ describe('imapflow with its logging compile of untagged responses skipped', () =
       expect(await patched(node, { isLogging: true })).toEqual(await original(node, { isLogging: true }));
     }
   });
+
+  it('names FETCH items as imapflow does, also when a key comes again', async () => {
+    const keys = [
+      { type: 'ATOM', value: 'UID' },
+      { type: 'ATOM', value: 'FLAGS' },
+      {
+        type: 'ATOM',
+        value: 'BODY',
+        section: [
+          { type: 'ATOM', value: 'HEADER.FIELDS' },
+          [
+            { type: 'ATOM', value: 'MESSAGE-ID' },
+            { type: 'ATOM', value: 'REFERENCES' },
+          ],
+        ],
+      },
+      { type: 'ATOM', value: 'BODY', section: [{ type: 'ATOM', value: 'HEADER' }] },
+    ];
+    for (let round = 0; round < 3; round += 1) {
+      for (const key of keys) {
+        const node = { attributes: [key] };
+        expect((await patched(node)).toString()).toBe((await original(node)).toString());
+      }
+    }
+    expect((await patched({ attributes: [keys[2]] })).toString()).toBe('BODY[HEADER.FIELDS (MESSAGE-ID REFERENCES)]');
+  });
 });

@@ -58,18 +58,26 @@ if (typeof baseWrite !== 'function' || typeof baseExec !== 'function' || typeof 
 }
 
 /**
- * imapflow compiles every command it sends and every response it parses a second time, into text
- * for its logger (imap-flow.js: `compiler(…, { isLogging: true })`), even with `logger: false`,
- * which is how we always run it (connect-imap.ts). For a FETCH response that is a walk over every
- * envelope, address and header literal: ≈ 10 % of the main thread in a headers-only sync of 10,000
- * messages (bench figure 2). The logging compile of untagged responses (`* …`: FETCH, EXISTS,
- * LIST…) is answered with nothing; the wire compile, and the logging compile of commands and of
- * tagged answers (which imapflow also puts into its error texts), are untouched. imap-flow.js reads `compiler` from the handler module's exports at each call, so
- * replacing it there is seen by the CommonJS build we ship (the `import` build of the tests keeps
- * its own, unpatched, handler instance: same bytes on the wire either way).
+ * Two of imapflow's uses of its command compiler cost a sync far more than the compile is worth,
+ * and are answered here, in front of it:
+ * - It compiles every command it sends and every response it parses a second time, into text for
+ *   its logger (imap-flow.js: `compiler(…, { isLogging: true })`), even with `logger: false`, which
+ *   is how we always run it (connect-imap.ts). For a FETCH response that is a walk over every
+ *   envelope, address and header literal: ≈ 10 % of the main thread in a headers-only sync of
+ *   10,000 messages (bench figure 2). The logging text of untagged responses (`* …`: FETCH, EXISTS,
+ *   LIST…) is now empty; commands and tagged answers, which imapflow also puts into its error
+ *   texts, are still compiled.
+ * - It names each item of each FETCH response by compiling the item's key (`UID`, `FLAGS`,
+ *   `BODY[HEADER.FIELDS (…)]`) on its own (tools.js formatMessageResponse): six compiles per
+ *   message. The few distinct keys are remembered (the compile is a pure function of the key).
+ * The wire compile of anything else is imapflow's own. imap-flow.js and tools.js read `compiler`
+ * from the handler module's exports at each call, so replacing it there is seen by the CommonJS
+ * build we ship (the `import` build the tests load keeps its own, unpatched, instance: same bytes
+ * on the wire either way).
  */
 type ImapCompiler = (node: unknown, options?: { isLogging?: boolean }) => Promise<unknown>;
 const NOTHING_TO_LOG = Buffer.alloc(0);
+const MAX_REMEMBERED_KEYS = 256;
 export const imapflowHandler = createRequire(__filename)('imapflow/lib/handler/imap-handler.js') as {
   compiler?: ImapCompiler;
 };
@@ -77,12 +85,33 @@ const wireCompiler = imapflowHandler.compiler;
 if (typeof wireCompiler !== 'function') {
   throw new Error('imapflow changed: its handler module has no compiler; see main/protocols/imap/guarded-imapflow.ts');
 }
+
+/** The one attribute of `{ attributes: [key] }`, the shape formatMessageResponse compiles; else null. */
+function lonelyAttribute(node: unknown): unknown {
+  if (typeof node !== 'object' || node === null) return null;
+  const keys = Object.keys(node);
+  const attributes = (node as { attributes?: unknown }).attributes;
+  return keys.length === 1 && Array.isArray(attributes) && attributes.length === 1 ? (attributes[0] as unknown) : null;
+}
+
+function quietCompiler(wire: ImapCompiler): ImapCompiler {
+  const remembered = new Map<string, unknown>();
+  return async (node, options) => {
+    if (options?.isLogging && (node as { tag?: unknown } | null)?.tag === '*') return NOTHING_TO_LOG;
+    const attribute = options === undefined ? lonelyAttribute(node) : null;
+    if (attribute === null || typeof attribute !== 'object') return wire(node, options);
+    const key = JSON.stringify(attribute);
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
+    const compiled = await wire(node, options);
+    if (remembered.size >= MAX_REMEMBERED_KEYS) remembered.clear();
+    remembered.set(key, compiled);
+    return compiled;
+  };
+}
+
 if (!(wireCompiler as { quiet?: boolean }).quiet) {
-  const quiet: ImapCompiler = (node, options) =>
-    options?.isLogging && (node as { tag?: unknown } | null)?.tag === '*'
-      ? Promise.resolve(NOTHING_TO_LOG)
-      : wireCompiler(node, options);
-  imapflowHandler.compiler = Object.assign(quiet, { quiet: true });
+  imapflowHandler.compiler = Object.assign(quietCompiler(wireCompiler), { quiet: true });
 }
 
 /** Commands that carry no secret and may go over a plaintext socket before STARTTLS (RFC 3501 section 6.1, 6.2.1; RFC 2971 ID). */
