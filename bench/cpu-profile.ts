@@ -112,9 +112,14 @@ export async function summarizeProfile(file: string, count = 10): Promise<Profil
   };
 }
 
-/** The newest .cpuprofile in a folder (node names them by time and PID). */
+/**
+ * The newest main-thread .cpuprofile in a folder. Node names them CPU.date.time.pid.thread.seq; a
+ * worker thread (the MIME parse worker, thread 1 and up) writes its own, which is not the one wanted.
+ */
 export async function newestProfile(directory: string): Promise<string | null> {
-  const names = (await readdir(directory).catch(() => [] as string[])).filter((name) => name.endsWith('.cpuprofile'));
+  const names = (await readdir(directory).catch(() => [] as string[])).filter((name) =>
+    /\.0\.\d+\.cpuprofile$/.test(name),
+  );
   if (names.length === 0) return null;
   names.sort();
   return path.join(directory, names[names.length - 1]);

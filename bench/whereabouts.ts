@@ -43,6 +43,8 @@ export async function prepareCli(): Promise<Readiness> {
         path.join(PROJECT_ROOT, 'main', 'cli', 'main.ts'),
         path.join(PROJECT_ROOT, 'main', 'web', 'host.ts'),
         path.join(PROJECT_ROOT, 'bench', 'in-process-sync.ts'),
+        // The MIME parse worker, found by the bundles at main/mime/parse-worker.js (parse-pool.ts).
+        path.join(PROJECT_ROOT, 'main', 'mime', 'parse-worker.ts'),
       ],
       bundle: true,
       platform: 'node',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_HEADER_BYTES, MAX_NESTING_DEPTH, parseMessage, threadIdOf } from './parse';
+import { MAX_HEADER_BYTES, MAX_NESTING_DEPTH, PREVIEW_CHARS, parseMessage, previewOf, threadIdOf } from './parse';
 import { htmlToText } from './html-text';
 
 const crlf = (lines: string[]) => Buffer.from(lines.join('\r\n'));
@@ -209,5 +209,34 @@ describe('sender addresses hidden in encoded words (Mailsploit)', () => {
     const raw = Buffer.from(`From: =?utf-8?B?${name}?= <zoe@example.org>\r\nSubject: hi\r\n\r\nbody\r\n`);
     const parsed = await parseMessage(raw);
     expect(parsed.envelope.from).toEqual({ name: 'Zoë Ng', address: 'zoe@example.org' });
+  });
+});
+
+describe('the preview', () => {
+  it('is the start of the text with white space flattened, whatever the length or spacing', () => {
+    const flattenWhole = (text: string) => {
+      const flat = text.replace(/\s+/g, ' ').trim();
+      return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
+    };
+    // Runs of white space of any length between words of any length: long texts whose first
+    // hundreds of characters flatten to about PREVIEW_CHARS, the edge of the shortcut.
+    const text = fc.integer({ min: 1, max: 40 }).chain((maxGap) =>
+      fc
+        .array(
+          fc.record({
+            gap: fc.nat({ max: maxGap }),
+            space: fc.constantFrom(' ', '\n', '\t'),
+            word: fc.nat({ max: 6 }),
+          }),
+          { minLength: 20, maxLength: 600 },
+        )
+        .map((runs) => runs.map(({ gap, space, word }) => `${space.repeat(gap)}${'é'.repeat(word)}`).join('')),
+    );
+    fc.assert(
+      fc.property(text, (sample) => previewOf(sample) === flattenWhole(sample)),
+      { numRuns: 500 },
+    );
+    const spaced = `${' '.repeat(5000)}${'word '.repeat(30)}${' \n'.repeat(5000)}${'more '.repeat(100)}`;
+    expect(previewOf(spaced)).toBe(flattenWhole(spaced));
   });
 });

@@ -102,6 +102,13 @@ export function threadIdOf(envelope: Pick<Envelope, 'messageId' | 'inReplyTo' | 
 }
 
 export function previewOf(text: string): string {
+  // Only the start matters: flatten a growing prefix rather than a body of up to a million
+  // characters. Once a prefix flattens to more than PREVIEW_CHARS + 1 characters, its first
+  // PREVIEW_CHARS - 1 are those of the whole text (only its last could be a cut run of spaces).
+  for (let length = PREVIEW_CHARS * 4; length < text.length; length *= 4) {
+    const flat = text.slice(0, length).replace(/\s+/g, ' ').trimStart();
+    if (flat.length > PREVIEW_CHARS + 1) return `${flat.slice(0, PREVIEW_CHARS - 1)}…`;
+  }
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > PREVIEW_CHARS ? `${flat.slice(0, PREVIEW_CHARS - 1)}…` : flat;
 }

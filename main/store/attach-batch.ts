@@ -3,10 +3,14 @@
  * maildir-batch.ts `writeFilesInParallel`: each body named with its row's id (so that reconcile
  * pairs a file left by a crash with its row), each with its own outcome, like one attachBody each.
  */
+import type { ParsedMessage } from '../mime/parse';
+
 /** One body for MessageStore.attachBodies: the exact bytes of a header-only row's message. */
 export interface BodyToAttach {
   messageId: string;
   source: Buffer;
+  /** Its parse, when the caller started it as the bytes arrived (parse-pool.ts); else it starts in the store. */
+  parsed?: Promise<ParsedMessage>;
 }
 
 /**

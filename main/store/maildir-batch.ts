@@ -15,6 +15,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MailError } from '../../shared/errors';
+import type { ParsedMessage } from '../mime/parse';
 import { syncDirectory, type WriteStep, type WrittenMessage } from './maildir';
 import { formatMaildirName, formatTmpName, newMessageId, type ImapIdentity } from './maildir-name';
 
@@ -215,4 +216,6 @@ export interface BatchMessageInput {
   onServer?: boolean;
   receivedAt?: string | null;
   serverConfirmedAt?: string | null;
+  /** Its parse, when the caller started it as the bytes arrived (parse-pool.ts); else it starts in the store. */
+  parsed?: Promise<ParsedMessage>;
 }

@@ -30,6 +30,7 @@ import type {
   SortKey,
 } from '../../shared/model';
 import { parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
+import { sharedParsePool } from '../mime/parse-pool';
 import { openIndexDatabase, translateSqliteError, type IndexDatabase } from './database';
 import { buildFtsQuery } from './fts-query';
 import { CLEAN_CLOSE_KEY, collectStamps, folderStamp, isCleanCloseRecord } from './clean-close';
@@ -1297,14 +1298,10 @@ export class MessageStore {
     if (fresh.length > 0) {
       const directory = this.folderDir(folder);
       await ensureMaildir(directory);
-      // Parsing (main thread) runs while the thread pool writes and fsyncs the files. One at a
-      // time: each parse has its own time limit (PARSE_TIMEOUT_MS), which a whole batch running
-      // interleaved could exceed on a busy machine; it also keeps one parser's garbage alive, not 128.
-      const parsing = (async () => {
-        const parsedInOrder: ParsedMessage[] = [];
-        for (const { input } of fresh) parsedInOrder.push(await parseMessage(input.source));
-        return parsedInOrder;
-      })();
+      // Parsing (on the parse worker, main/mime/parse-pool.ts; begun by the caller as the bytes
+      // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker parses
+      // one message at a time, each with its own time limit.
+      const parsing = Promise.all(fresh.map(({ input }) => input.parsed ?? sharedParsePool().parse(input.source)));
       parsing.catch(() => undefined);
       const written = await writeMessageBatch(
         directory,
@@ -1456,10 +1453,11 @@ export class MessageStore {
           flags: string[];
           imap: ImapIdentity | null;
           source: Buffer;
+          parsed: Promise<ParsedMessage> | undefined;
         }
         const byFolder = new Map<string, Pending[]>();
         const seen = new Set<string>();
-        for (const [index, { messageId, source }] of items.entries()) {
+        for (const [index, { messageId, source, parsed }] of items.entries()) {
           const row = this.getRow(messageId);
           const folder = row ? this.getFolder(row.folder_id) : null;
           if (!row || !folder) outcomes[index] = { messageId, status: 'gone' };
@@ -1472,21 +1470,17 @@ export class MessageStore {
                 ? { uidvalidity: row.remote_uidvalidity, uid: row.remote_uid }
                 : null;
             const group = byFolder.get(folder.id) ?? [];
-            group.push({ index, row, folder, flags: parseStrings(row.flags_json), imap, source });
+            group.push({ index, row, folder, flags: parseStrings(row.flags_json), imap, source, parsed });
             byFolder.set(folder.id, group);
           }
         }
         const stored: Array<{ pending: Pending; values: RowValues; parsed: ParsedMessage }> = [];
         for (const group of byFolder.values()) {
           const directory = this.folderDir(group[0].folder);
-          // Parsing (main thread) runs while the thread pool writes and fsyncs the files. One at a
-          // time: each parse has its own time limit (PARSE_TIMEOUT_MS), which hundreds running
-          // interleaved could exceed together on a busy machine.
-          const parsing = (async () => {
-            const results: ParsedMessage[] = [];
-            for (const pending of group) results.push(await parseMessage(pending.source));
-            return results;
-          })();
+          // Parsing (on the parse worker, main/mime/parse-pool.ts; begun by the caller as the bytes
+          // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker
+          // parses one message at a time, each with its own time limit.
+          const parsing = Promise.all(group.map(({ source, parsed }) => parsed ?? sharedParsePool().parse(source)));
           parsing.catch(() => undefined);
           await ensureMaildir(directory);
           const files = await writeFilesInParallel(

@@ -19,6 +19,8 @@
 import { PassThrough } from 'node:stream';
 import { MailError } from '../../../shared/errors';
 import type { ImapSession, RawBatch } from '../../protocols/imap/imap-mailbox';
+import type { ParsedMessage } from '../../mime/parse';
+import { sharedParsePool } from '../../mime/parse-pool';
 import type { BodyToAttach, FolderRecord, MessageRecord, MessageStore } from '../../store/message-store';
 import { isConnectionFailure } from './connectivity';
 
@@ -124,6 +126,12 @@ export interface FolderBodiesResult {
 
 type Unit = { kind: 'batch'; bodies: MissingBody[] } | { kind: 'large'; body: MissingBody };
 
+/** A batch's bytes, with the parse of each message already under way. */
+interface ParsedBatch {
+  raw: RawBatch;
+  parsing: Map<number, Promise<ParsedMessage>>;
+}
+
 /** Newest first, small bodies grouped into batches by bytes and count; large ones alone. */
 function planUnits(
   missing: readonly MissingBody[],
@@ -166,11 +174,17 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
     options.batchMaxMessages ?? BODY_BATCH_MAX_MESSAGES,
   );
   const result: FolderBodiesResult = { stored: 0, bytes: 0, failures: [], removed: 0 };
-  const startFetch = (unit: Extract<Unit, { kind: 'batch' }>): Promise<RawBatch> => {
-    const fetching = session.fetchRawBatch(
-      folder.path,
-      unit.bodies.map((body) => body.uid),
-    );
+  /** A batch's FETCH; as soon as its bytes are here, their parses begin on the parse worker. */
+  const startFetch = (unit: Extract<Unit, { kind: 'batch' }>): Promise<ParsedBatch> => {
+    const fetching = session
+      .fetchRawBatch(
+        folder.path,
+        unit.bodies.map((body) => body.uid),
+      )
+      .then((raw) => ({
+        raw,
+        parsing: new Map([...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parse(source)])),
+      }));
     // Awaited when its turn comes; a failure before then must not be an unhandled rejection.
     fetching.catch(() => undefined);
     return fetching;
@@ -184,12 +198,12 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
       result.removed += 1;
     }
   };
-  const storeBatch = async (unit: Extract<Unit, { kind: 'batch' }>, raw: RawBatch): Promise<number> => {
+  const storeBatch = async (unit: Extract<Unit, { kind: 'batch' }>, { raw, parsing }: ParsedBatch): Promise<number> => {
     const items: BodyToAttach[] = [];
     for (const body of unit.bodies) {
       const source = raw.messages.get(body.uid);
       const failed = raw.failed.get(body.uid);
-      if (source) items.push({ messageId: body.id, source });
+      if (source) items.push({ messageId: body.id, source, parsed: parsing.get(body.uid) });
       else if (failed) result.failures.push({ id: body.id, error: failed });
       else await removeGone(body);
     }
@@ -209,7 +223,7 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
     return bytes;
   };
 
-  let prefetch: { unit: Unit; fetching: Promise<RawBatch> } | null = null;
+  let prefetch: { unit: Unit; fetching: Promise<ParsedBatch> } | null = null;
   for (let index = 0; index < units.length; index += 1) {
     if (options.stopped()) break;
     const unit = units[index];
@@ -235,13 +249,13 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
     }
     const fetching = prefetch?.unit === unit ? prefetch.fetching : startFetch(unit);
     prefetch = null;
-    const raw = await fetching;
+    const fetched = await fetching;
     if (options.stopped()) break;
     // The next batch's FETCH goes out now and arrives while this one is written.
     if (following?.kind === 'batch') prefetch = { unit: following, fetching: startFetch(following) };
     let bytes = 0;
     try {
-      bytes = await storeBatch(unit, raw);
+      bytes = await storeBatch(unit, fetched);
     } catch (error) {
       if (isConnectionFailure(error) || session.closed) throw error;
       // The index refused the whole batch (disk full…): its files were taken out, the rest goes on.

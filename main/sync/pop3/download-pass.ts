@@ -12,7 +12,8 @@
  */
 import { MailError } from '../../../shared/errors';
 import type { LeaveOnServer } from '../../../shared/model';
-import { parseMessage } from '../../mime/parse';
+import { parseMessage, type ParsedMessage } from '../../mime/parse';
+import { sharedParsePool } from '../../mime/parse-pool';
 import type { Pop3Mailbox } from '../../protocols/pop3/pop3-mailbox';
 import type { FolderRecord, MessageRecord, QueuedAction } from '../../store/message-store';
 import type { EngineContext } from '../engine';
@@ -74,6 +75,11 @@ interface Download {
 interface Arrived {
   download: Download;
   bytes: Buffer;
+  /**
+   * A new message's parse, begun on the parse worker as it arrived, so that it overlaps the next
+   * RETRs and the storing of the batch before (a body for a header-only row is parsed by attachBody).
+   */
+  parsed?: Promise<ParsedMessage>;
 }
 
 class Progress {
@@ -146,6 +152,8 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
     const progress = new Progress(context, account.id, whole.length + headers.length);
     if (progress.total > 0) progress.emit('download');
     const created: MessageRecord[] = [];
+    // The parse worker loads while the first messages arrive.
+    if (whole.length > 0) sharedParsePool().warm();
     const sizeMismatches = await downloadWhole(context, mailbox, inbox, whole, local, settings, progress, created);
     for (const message of headers) {
       throwIfAborted(settings.signal);
@@ -272,8 +280,9 @@ async function downloadWhole(
   const storeBatch = async (batch: readonly Arrived[]): Promise<void> => {
     const confirmedAt = settings.now().toISOString();
     const fresh = batch.filter((item) => item.download.attachTo === null);
-    const inputOf = ({ download, bytes }: Arrived) => ({
+    const inputOf = ({ download, bytes, parsed }: Arrived) => ({
       source: bytes,
+      parsed,
       popUidl: download.message.uidl,
       onServer: true,
       serverConfirmedAt: confirmedAt,
@@ -316,7 +325,8 @@ async function downloadWhole(
     const download = byNumber.get(number);
     if (!download || received.has(number)) return;
     received.add(number);
-    await batches.add({ download, bytes });
+    const parsed = download.attachTo === null ? sharedParsePool().parse(bytes) : undefined;
+    await batches.add({ download, bytes, parsed });
   };
   let remaining = downloads
     .filter((download) => download.message.size <= STREAMED_MESSAGE_MIN_BYTES)
