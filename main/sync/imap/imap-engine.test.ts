@@ -3,7 +3,7 @@
  * for offline folders), incremental sync on both change-tracking paths, a UIDVALIDITY change, and
  * two computers on one account seeing each other's changes through IDLE.
  */
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { runCommand } from '../../../e2e/mailserver/processes';
 import { createTestUser, putMessages, readServerMessages } from '../../../e2e/mailserver/test-users';
 import type { SyncProgress } from '../../../shared/model';
@@ -271,5 +271,35 @@ describe('IMAP engine', () => {
     );
     const trash = folderByPath(first.store, first.account.id, 'Trash');
     await eventually(() => subjectsIn(first.store, trash.id).includes('shared 2'), PUSH_MS, 'Trash');
+  });
+
+  it('a sync asked for right after Cancel runs a pass of its own, not the cancelled one queued before it', async () => {
+    const user = await createTestUser(info);
+    await putMessages(
+      info,
+      user,
+      Array.from({ length: 120 }, (_, index) => testMessage(`queued ${index}`).raw),
+      'INBOX',
+    );
+    const profile = await profileFor(info, user, { engine: { headerBatchSize: 20 } });
+    const { engine, store, account } = profile;
+    const listingHeaders = () =>
+      profile.events.some(
+        (event) => event.name === 'syncProgress' && (event.payload as { phase?: string }).phase === 'headers',
+      );
+
+    // One pass lists the headers, a second one waits behind it…
+    const first = engine.syncOnce();
+    await vi.waitFor(() => expect(listingHeaders()).toBe(true), { timeout: 20_000, interval: 5 });
+    const second = engine.syncOnce();
+    await new Promise((resolve) => setImmediate(resolve));
+    // …the user presses Cancel, and at once asks for a sync again.
+    const cancelling = engine.cancel();
+    const third = engine.syncOnce();
+    await expect(first).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(second).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await cancelling).toBe(true);
+    await third;
+    expect(store.listFolderMessages(folderByPath(store, account.id, 'INBOX').id)).toHaveLength(120);
   });
 });

@@ -96,6 +96,8 @@ export class ImapAccountEngine implements AccountEngine {
   private connecting: Promise<ImapSession> | null = null;
   private exclusiveTail: Promise<void> = Promise.resolve();
   private queuedPass: Promise<MailError | null> | null = null;
+  /** The signal of the request that queued `queuedPass`: once aborted, that pass is not joined. */
+  private queuedPassSignal: AbortSignal | null = null;
   private readonly inflightBodies = new Map<string, Promise<MessageRecord>>();
   /** Bodies a batch of downloadOfflineBodies is storing now, by message id (settles when stored or not). */
   private readonly storingBodies = new Map<string, Promise<void>>();
@@ -296,7 +298,9 @@ export class ImapAccountEngine implements AccountEngine {
    * one folder's problem does not keep the others from being synchronized.
    */
   private headerPass(signal?: AbortSignal): Promise<MailError | null> {
-    if (this.queuedPass) return this.queuedPass;
+    // A queued pass already cancelled (the user pressed Cancel, then asked again) is not joined:
+    // it will end as soon as it starts, and this request wants a pass.
+    if (this.queuedPass && !this.queuedPassSignal?.aborted) return this.queuedPass;
     const pass = this.exclusively(async () => {
       if (this.queuedPass === pass) this.queuedPass = null;
       throwIfCancelled(signal); // cancelled while it waited for the pass before it
@@ -322,6 +326,7 @@ export class ImapAccountEngine implements AccountEngine {
       return firstFailure;
     });
     this.queuedPass = pass;
+    this.queuedPassSignal = signal ?? null;
     pass.catch(() => undefined);
     return pass;
   }
