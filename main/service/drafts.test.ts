@@ -115,6 +115,35 @@ describe('drafts', () => {
     await expect(service.api.getDraft({ draftId: first.draftId })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('IMAP: the same draft saved from two windows at once stays one draft, the last save winning', async () => {
+    const user = await createTestUser(info);
+    const service = await openService();
+    const account = await service.api.addAccount({ settings: settingsFor(user, 'imap'), password: user.password });
+    await service.api.syncAccount({ accountId: account.id });
+    const first = await service.api.saveDraft({ message: draft(account.id, 'Shared plans, v1') });
+
+    // Both windows hold the first version and save over it together.
+    const [fromOne, fromTwo] = await Promise.all([
+      service.api.saveDraft({ draftId: first.draftId, message: draft(account.id, 'Shared plans, window one') }),
+      service.api.saveDraft({ draftId: first.draftId, message: draft(account.id, 'Shared plans, window two') }),
+    ]);
+    expect(fromOne.draftId).not.toBe(fromTwo.draftId);
+    // Window one saves again over the version it was given: it replaces the newest one.
+    const again = await service.api.saveDraft({
+      draftId: fromOne.draftId,
+      message: draft(account.id, 'Shared plans, window one again'),
+    });
+    await service.api.syncAccount({ accountId: account.id });
+    const folder = await draftsFolder(service, account.id);
+    expect(await subjectsIn(service, folder.id)).toEqual(['Shared plans, window one again']);
+    expect(await serverDrafts(user)).toEqual([
+      { subject: 'Shared plans, window one again', flags: ['\\Draft', '\\Seen'] },
+    ]);
+    expect((await service.api.getDraft({ draftId: again.draftId })).message.subject).toBe(
+      'Shared plans, window one again',
+    );
+  });
+
   it('IMAP offline: the draft is saved here, queued, and appended to the server on reconnect', async () => {
     const user = await createTestUser(info);
     const service = await openService();

@@ -12,6 +12,7 @@ import type { AddressSuggestion, DraftContent, MailApi, OutgoingMessage, SavedDr
 import { MailError } from '../../shared/errors';
 import type { Account } from '../../shared/model';
 import { prepareDraft } from '../protocols/smtp/compose';
+import { KeyedLock } from '../store/keyed-lock';
 import type { FolderRecord, MessageRecord, MessageStore } from '../store/message-store';
 import type { UserActions } from '../sync/actions';
 import { composeInput, type Outbox } from './outbox';
@@ -35,7 +36,23 @@ export interface DraftsOptions {
 }
 
 export class Drafts {
+  /** One save at a time per account: two windows saving the same draft must not both replace it. */
+  private readonly saving = new KeyedLock();
+  /**
+   * What each replaced version became, in this run of the app: a save that names an older version
+   * (the same draft open in two windows) replaces the newest one, so the draft stays one draft.
+   */
+  private readonly successors = new Map<string, string>();
+
   constructor(private readonly options: DraftsOptions) {}
+
+  /** The newest version of the draft `draftId` was, following the saves made since. */
+  private newestVersion(draftId: string): string {
+    let newest = draftId;
+    for (let next = this.successors.get(newest); next !== undefined; next = this.successors.get(newest)) newest = next;
+    if (newest !== draftId) this.successors.set(draftId, newest);
+    return newest;
+  }
 
   private get store(): MessageStore {
     return this.options.store;
@@ -68,12 +85,17 @@ export class Drafts {
 
   async save(draftId: string | null, message: OutgoingMessage): Promise<SavedDraft> {
     const account = this.options.account(message.accountId);
-    // The previous version may be gone (sent or deleted on another device): then this is a new draft.
-    const previous = draftId !== null && this.store.getMessageRecord(draftId) ? draftId : null;
-    if (previous !== null) this.requireDraft(previous, account.id);
     const { raw } = await prepareDraft(composeInput(account, message));
-    const folder = await this.folderFor(account);
-    const record = await this.options.actions.storeDraft(folder.id, raw, previous);
+    const { record, folder } = await this.saving.run(account.id, async () => {
+      const newest = draftId === null ? null : this.newestVersion(draftId);
+      // The previous version may be gone (sent or deleted on another device): then this is a new draft.
+      const previous = newest !== null && this.store.getMessageRecord(newest) ? newest : null;
+      if (previous !== null) this.requireDraft(previous, account.id);
+      const draftsFolder = await this.folderFor(account);
+      const stored = await this.options.actions.storeDraft(draftsFolder.id, raw, previous);
+      if (previous !== null) this.successors.set(previous, stored.id);
+      return { record: stored, folder: draftsFolder };
+    });
     if (folder.kind === 'server') this.options.syncInBackground(account.id);
     return {
       draftId: record.id,
