@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openIndexDatabase } from './database';
-import { SCHEMA_VERSION } from './migrations';
+import { FTS_DELETE_MERGE_PERCENT, SCHEMA_VERSION } from './migrations';
 import { temporaryProfile } from './test-fixtures';
 
 const cleanups: Array<() => void> = [];
@@ -41,6 +41,10 @@ describe('the index database', () => {
     expect(index.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(index.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(index.db.pragma('synchronous', { simple: true })).toBe(SYNCHRONOUS_NORMAL);
+    // Search entries replaced when bodies arrive do not make FTS5 re-merge a segment again and again.
+    expect(index.db.prepare("SELECT v FROM messages_fts_config WHERE k = 'deletemerge'").get()).toEqual({
+      v: FTS_DELETE_MERGE_PERCENT,
+    });
   });
 
   it('commits durably with synchronous=FULL, then returns to NORMAL, and refuses to nest', () => {
