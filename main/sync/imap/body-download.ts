@@ -174,6 +174,8 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
     options.batchMaxMessages ?? BODY_BATCH_MAX_MESSAGES,
   );
   const result: FolderBodiesResult = { stored: 0, bytes: 0, failures: [], removed: 0 };
+  // The parse worker loads (≈ 0.1 s) while the first FETCH is on the wire, not after it arrived.
+  if (units.some((unit) => unit.kind === 'batch')) sharedParsePool().warm();
   /** A batch's FETCH; as soon as its bytes are here, their parses begin on the parse worker. */
   const startFetch = (unit: Extract<Unit, { kind: 'batch' }>): Promise<ParsedBatch> => {
     const fetching = session
