@@ -84,9 +84,6 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
     getScrollElement: () => scrollElement.current,
     estimateSize: () => ROW_HEIGHT_PX,
     overscan: OVERSCAN_ROWS,
-    // React 19 batches the re-render of a scroll step into the frame instead of rendering it inside
-    // the scroll event (flushSync); the overscan covers the step, and the frame is not held up.
-    useFlushSync: false,
   });
   const items = virtualizer.getVirtualItems();
   const first = items.length > 0 ? items[0].index : 0;
