@@ -26,7 +26,7 @@ import {
   SERVER_TIMEOUT_MS,
   sidebar,
 } from './support/app-page';
-import { serverFolders, serverMessages, serverSubjects } from './support/server-mail';
+import { plainTextMessage, serverFolders, serverMessages, serverSubjects } from './support/server-mail';
 import { startSwitchableProxy, type SwitchableProxy } from './support/switchable-proxy';
 import { shellSkipReason, SHELLS, startShellSession, type Shell, type ShellSession } from './support/shell-session';
 import { VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
@@ -36,12 +36,14 @@ const OFFICE = 'Office';
 const HOME = 'Home';
 
 function message(from: TestUser, to: TestUser, subject: string, body: string, minute: number): Buffer {
-  return Buffer.from(
-    `From: Friend <${from.email}>\r\nTo: ${to.email}\r\nSubject: ${subject}\r\n` +
-      `Date: Mon, 1 Jan 2024 10:${String(minute).padStart(2, '0')}:00 +0000\r\n` +
-      `Message-ID: <${subject.replace(/\W+/g, '-')}.${to.username}@example.org>\r\n` +
-      `Content-Type: text/plain; charset=utf-8\r\n\r\n${body}\r\n`,
-  );
+  return plainTextMessage({
+    from: `Friend <${from.email}>`,
+    to: to.email,
+    subject,
+    date: `Mon, 1 Jan 2024 10:${String(minute).padStart(2, '0')}:00 +0000`,
+    messageId: `${subject.replace(/\W+/g, '-')}.${to.username}@example.org`,
+    body,
+  });
 }
 
 /** Bytes no text decoding would keep intact: every byte value once. */

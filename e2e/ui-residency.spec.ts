@@ -19,6 +19,7 @@ import {
 } from './support/app-page';
 import { screenshot, VISIBLE_TIMEOUT_MS, type OpenedPage } from './support/ui';
 import { startUiSession, type UiSession } from './support/ui-session';
+import { plainTextMessage } from './support/server-mail';
 
 const info = inject('mailServer');
 const ACCOUNT = 'Home';
@@ -67,11 +68,14 @@ beforeAll(async () => {
     info,
     user,
     SUBJECTS.map((subject, index) =>
-      Buffer.from(
-        `From: Family <family@example.org>\r\nTo: ${user.email}\r\nSubject: ${subject}\r\n` +
-          `Date: Tue, 2 Jan 2024 0${index}:00:00 +0000\r\nMessage-ID: <r${index}.${user.username}@example.org>\r\n` +
-          `Content-Type: text/plain; charset=utf-8\r\n\r\n${subject}: ${'details '.repeat(40 * (index + 1))}\r\n`,
-      ),
+      plainTextMessage({
+        from: 'Family <family@example.org>',
+        to: user.email,
+        subject,
+        date: `Tue, 2 Jan 2024 0${index}:00:00 +0000`,
+        messageId: `r${index}.${user.username}@example.org`,
+        body: `${subject}: ${'details '.repeat(40 * (index + 1))}`,
+      }),
     ),
   );
   session = await startUiSession('ui-residency');
