@@ -74,6 +74,7 @@ import {
   isoOrNull,
   millisecondsOrNull,
   normalizeFlags,
+  parseAddresses,
   parseStrings,
   rowToFolder,
   rowToRecord,
@@ -928,6 +929,7 @@ export class MessageStore {
   search(query: string, options: SearchOptions = {}): MessageSummary[] {
     const match = buildFtsQuery(query);
     if (match === null) return [];
+    this.indexPendingSearch();
     const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
     const filters: string[] = [];
     const scope: unknown[] = [];
@@ -1035,15 +1037,57 @@ export class MessageStore {
     );
   }
 
-  private insertRow(values: RowValues, bodyText: string, envelope: Envelope): number {
+  /**
+   * `searchable: false` leaves the row without a search entry, listed in search_pending (migration
+   * 6): its body is expected in this sync pass and makes the entry then.
+   */
+  private insertRow(values: RowValues, bodyText: string, envelope: Envelope, searchable = true): number {
     // Conversations (threads.ts): the key is known before the insert, so no INSERT trigger is needed.
     const prepare = (sql: string) => this.statement(sql);
     const threadKey = threadNewRow(prepare, values, envelope.references);
     const result = this.statement(INSERT_ROW_SQL).run({ ...values, thread_key: threadKey });
     const rowId = Number(result.lastInsertRowid);
     threadInsertedRow(prepare, rowId, values, envelope.references, threadKey);
-    this.insertFts(rowId, envelope.subject, addressText(envelope.from, envelope.to, envelope.cc), bodyText);
+    if (searchable) {
+      this.insertFts(rowId, envelope.subject, addressText(envelope.from, envelope.to, envelope.cc), bodyText);
+    } else {
+      this.statement('INSERT OR IGNORE INTO search_pending (row_id) VALUES (?)').run(rowId);
+    }
     return rowId;
+  }
+
+  /**
+   * Gives every row still waiting for its search entry (insertHeaderOnlyBatch `deferSearch`) the
+   * entry of its headers, as if it had been made at insert time. Run before each search and when
+   * the store opens, so a search never misses a message whose body has not come yet. Returns how
+   * many entries it made.
+   */
+  indexPendingSearch(): number {
+    const pending = this.statement(
+      `SELECT m.row_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json
+         FROM search_pending p JOIN messages m ON m.row_id = p.row_id`,
+    ).all() as Array<{
+      row_id: number;
+      subject: string;
+      from_name: string;
+      from_address: string;
+      to_json: string;
+      cc_json: string;
+    }>;
+    if (pending.length === 0) return 0;
+    this.index.transaction(() => {
+      for (const row of pending) {
+        const from = row.from_name || row.from_address ? { name: row.from_name, address: row.from_address } : null;
+        this.insertFts(
+          row.row_id,
+          row.subject,
+          addressText(from, parseAddresses(row.to_json), parseAddresses(row.cc_json)),
+          '',
+        );
+      }
+      this.statement('DELETE FROM search_pending').run();
+    });
+    return pending.length;
   }
 
   /**
@@ -1051,7 +1095,10 @@ export class MessageStore {
    * stored is left as it is (`created: false`). Returns ids, not records: this is the hot path
    * of an initial sync, and reading every row back would cost more than writing it.
    */
-  insertHeaderOnlyBatch(inputs: readonly HeaderOnlyInput[]): Array<{ id: string; created: boolean }> {
+  insertHeaderOnlyBatch(
+    inputs: readonly HeaderOnlyInput[],
+    options: { deferSearch?: boolean } = {},
+  ): Array<{ id: string; created: boolean }> {
     const folders = new Map<string, FolderRecord>();
     const results: Array<{ id: string; created: boolean }> = [];
     const confirmedAt = nowIso();
@@ -1099,6 +1146,7 @@ export class MessageStore {
           },
           '',
           input.envelope,
+          options.deferSearch !== true,
         );
         results.push({ id, created: true });
       }
@@ -1175,7 +1223,9 @@ export class MessageStore {
       const updated = this.statement(`UPDATE messages SET ${assignments} WHERE id = @id${condition}`).run(parameters);
       if (updated.changes === 0) return false;
     }
-    this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
+    // A row still waiting for its first search entry (insertRow) has none to delete.
+    const waited = this.statement('DELETE FROM search_pending WHERE row_id = ?').run(row.row_id).changes > 0;
+    if (!waited) this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
     this.insertFts(
       row.row_id,
       parsed.envelope.subject,
@@ -2630,6 +2680,8 @@ export async function openMessageStore(options: MessageStoreOptions): Promise<Me
   const store = new MessageStore(options, openIndexDatabase(join(options.profileDir, INDEX_FILE)));
   try {
     store.lastReconcile = await store.reconcile();
+    // Rows left without a search entry by a pass that ended before their bodies came.
+    store.indexPendingSearch();
   } catch (error) {
     store.close();
     throw error;

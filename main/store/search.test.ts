@@ -154,3 +154,54 @@ describe('search with few matches (ranked)', () => {
       expect(found(query), query).toEqual([smallIds.japanese]);
   });
 });
+
+describe('header-only rows whose search entry waits for their body (a folder kept offline)', () => {
+  it('are found before and after their bodies come, once each, and a deleted one is never found', async () => {
+    const folder = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'Offline' });
+    const deferred = (index: number, subject: string): HeaderOnlyInput => ({
+      ...headerRow(folder.id, index, subject),
+      imap: { uidvalidity: 7, uid: index + 1 },
+    });
+    const [early, late, gone] = store
+      .insertHeaderOnlyBatch(
+        [deferred(0, 'Pomegranate harvest'), deferred(1, 'Pomegranate prices'), deferred(2, 'Lychee season')],
+        { deferSearch: true },
+      )
+      .map((result) => result.id);
+
+    // The body of one comes before anyone searched: its entry is made with the body.
+    await store.attachBody(early, buildMessage({ subject: 'Pomegranate harvest', body: 'Ripe persimmon too.' }));
+    await store.deleteMessage(gone);
+    expect(ids(store.search('pomegranate')).sort()).toEqual([early, late].sort());
+    expect(ids(store.search('persimmon'))).toEqual([early]);
+    expect(store.search('lychee')).toEqual([]);
+
+    // The other's body comes after a search gave it its header entry: that entry is replaced.
+    await store.attachBody(late, buildMessage({ subject: 'Pomegranate prices', body: 'Quince is cheaper.' }));
+    expect(ids(store.search('pomegranate')).sort()).toEqual([early, late].sort());
+    expect(ids(store.search('quince'))).toEqual([late]);
+    expect(store.indexPendingSearch()).toBe(0);
+  });
+
+  it('get their header entries when the store opens again after a pass that ended before the bodies', async () => {
+    const other = temporaryProfile('wb-search-pending-');
+    try {
+      let reopened = await openTestStore(other.directory);
+      await reopened.upsertAccount(testAccount('acct'));
+      const folder = await reopened.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
+      const [id] = reopened
+        .insertHeaderOnlyBatch([headerRow(folder.id, 0, 'Tamarind chutney')], { deferSearch: true })
+        .map((result) => result.id);
+      reopened.close();
+      reopened = await openTestStore(other.directory);
+      try {
+        expect(reopened.indexPendingSearch()).toBe(0);
+        expect(ids(reopened.search('tamarind'))).toEqual([id]);
+      } finally {
+        reopened.close();
+      }
+    } finally {
+      other.remove();
+    }
+  });
+});

@@ -229,7 +229,9 @@ class BatchAbsorber {
       insertedHeaders.push(header);
     }
     if (inserts.length > 0) {
-      const results = store.insertHeaderOnlyBatch(inserts);
+      // In a folder kept for offline reading the bodies follow in this pass: the search entries
+      // are made with them (or, if they do not come, at the next search or opening).
+      const results = store.insertHeaderOnlyBatch(inserts, { deferSearch: this.folder.keepOffline });
       results.forEach((result, index) => {
         this.seen.add(result.id);
         if (!result.created) return;
