@@ -22,22 +22,20 @@
  * ArrayBuffer does not send that whole ArrayBuffer along.
  */
 import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   PARSE_TIMEOUT_MS,
-  envelopeFromRawHeaders,
+  describeError,
+  headersOnlyParse,
   parseMessage,
-  threadIdOf,
   type ParseInput,
   type ParseOptions,
   type ParseResult,
 } from './parse';
 import type { ParseRequest, ParseResponse } from './parse-worker';
-import { MAX_RAW_HEADER_BYTES, readRawHeaders, type RawHeader } from './raw-headers';
 
 /** Extra time a worker gets past a parse's own limit before it counts as hung. */
 const WATCHDOG_GRACE_MS = 5_000;
@@ -119,46 +117,6 @@ function defaultWorkerCount(): number {
   return Math.max(1, Math.min(2, availableParallelism() - 1));
 }
 
-async function readHead(input: ParseInput): Promise<Buffer> {
-  if (Buffer.isBuffer(input)) return input.subarray(0, MAX_RAW_HEADER_BYTES);
-  const handle = await open(input.path, 'r');
-  try {
-    const buffer = Buffer.alloc(MAX_RAW_HEADER_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-function describe(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-/** What a parse that had to be stopped yields: the envelope from the raw headers and a warning. */
-async function headersOnlyResult(input: ParseInput, warning: string): Promise<ParseResult> {
-  let raw: RawHeader[] = [];
-  const warnings = [warning];
-  try {
-    raw = readRawHeaders(await readHead(input));
-  } catch (error) {
-    warnings.push(`The headers could not be read: ${describe(error)}`);
-  }
-  const envelope = envelopeFromRawHeaders(raw);
-  return {
-    envelope,
-    threadId: threadIdOf(envelope),
-    bodyText: '',
-    preview: '',
-    parts: [],
-    attachments: [],
-    hasAttachments: false,
-    parseWarning: warnings.join(' '),
-    captured: null,
-  };
-}
-
 /** A result as it arrives from the worker: a captured Buffer comes back as a plain Uint8Array. */
 function fromWorker(result: ParseResult): ParseResult {
   const captured = result.captured;
@@ -229,11 +187,6 @@ export class ParsePool {
     this.updateIdleness();
   }
 
-  /** Parses several messages concurrently on the workers; the results in input order. */
-  parseAll(inputs: readonly ParseInput[], options: ParseOptions = {}): Promise<ParseResult[]> {
-    return Promise.all(inputs.map((input) => this.parse(input, options)));
-  }
-
   /**
    * Terminates the workers. Requests not answered yet are parsed on the calling thread; a later
    * parse starts a worker again.
@@ -257,7 +210,7 @@ export class ParsePool {
         job.resolve(await parseMessage(job.input, job.options));
       } catch (error) {
         // parseMessage does not throw; should that change, the promise still settles.
-        job.resolve(await headersOnlyResult(job.input, `The message could not be parsed: ${describe(error)}`));
+        job.resolve(await headersOnlyParse(job.input, `The message could not be parsed: ${describeError(error)}`));
       }
     })();
   }
@@ -374,7 +327,7 @@ export class ParsePool {
 
   private async answerStopped(job: Job): Promise<void> {
     const limit = job.options.timeoutMs ?? PARSE_TIMEOUT_MS;
-    job.resolve(await headersOnlyResult(job.input, `Parsing took longer than ${limit / 1000} s and was stopped.`));
+    job.resolve(await headersOnlyParse(job.input, `Parsing took longer than ${limit / 1000} s and was stopped.`));
   }
 
   /** A worker ended without being asked to: it failed to start, or died while parsing. */

@@ -369,9 +369,36 @@ async function readHead(input: ParseInput): Promise<Buffer> {
   }
 }
 
-function describe(error: unknown): string {
+/** An error's message, cut to a length that fits a warning. */
+export function describeError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * What a parse that had to be abandoned from outside yields (parse-pool.ts: a worker that hung or
+ * died): the envelope from the raw headers, no body, and `warning`.
+ */
+export async function headersOnlyParse(input: ParseInput, warning: string): Promise<ParseResult> {
+  const warnings = [warning];
+  let raw: RawHeader[] = [];
+  try {
+    raw = readRawHeaders(await readHead(input));
+  } catch (error) {
+    warnings.push(`The headers could not be read: ${describeError(error)}`);
+  }
+  const envelope = envelopeFromRawHeaders(raw);
+  return {
+    envelope,
+    threadId: threadIdOf(envelope),
+    bodyText: '',
+    preview: '',
+    parts: [],
+    attachments: [],
+    hasAttachments: false,
+    parseWarning: warnings.join(' '),
+    captured: null,
+  };
 }
 
 /** mailsplit's limits, which MailParser passes through to its Splitter. */
@@ -412,7 +439,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   try {
     rawHeaders = readRawHeaders(await readHead(input));
   } catch (error) {
-    warnings.add(`The headers could not be read: ${describe(error)}`);
+    warnings.add(`The headers could not be read: ${describeError(error)}`);
   }
 
   const limits: ParserLimits = {
@@ -479,7 +506,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
         if (options.capturePartId !== undefined) capture.push(piece);
       });
       content.on('error', (error: unknown) => {
-        warnings.add(`An attachment could not be decoded: ${describe(error)}`);
+        warnings.add(`An attachment could not be decoded: ${describeError(error)}`);
         release();
       });
       content.on('end', () => {
@@ -488,14 +515,14 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
       });
     });
     parser.on('error', (error: unknown) => {
-      warnings.add(`The message is malformed: ${describe(error)}`);
+      warnings.add(`The message is malformed: ${describeError(error)}`);
       settle('error');
     });
     // MailParser drops an error of its splitter (such as a size limit) that arrives after the
     // input ended; listen to the splitter itself so the limit shows up as a warning.
     const splitter = (parser as unknown as { splitter?: unknown }).splitter;
     if (splitter instanceof EventEmitter) {
-      splitter.on('error', (error: unknown) => warnings.add(`The message is malformed: ${describe(error)}`));
+      splitter.on('error', (error: unknown) => warnings.add(`The message is malformed: ${describeError(error)}`));
     }
     parser.on('end', () => settle('end'));
 
@@ -513,7 +540,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
         });
         reading.stream = source;
         source.on('error', (error) => {
-          warnings.add(`The stored message could not be read: ${describe(error)}`);
+          warnings.add(`The stored message could not be read: ${describeError(error)}`);
           settle('error');
         });
         source.on('end', () => {
@@ -524,7 +551,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
         source.pipe(parser);
       }
     } catch (error) {
-      warnings.add(`The message could not be parsed: ${describe(error)}`);
+      warnings.add(`The message could not be parsed: ${describeError(error)}`);
       settle('error');
     }
   });
@@ -558,7 +585,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
     const tree = toTreeNode((parser as unknown as { tree?: unknown }).tree, 0);
     if (tree) walk(tree, '', 0, true, true, state);
   } catch (error) {
-    warnings.add(`The message structure could not be read: ${describe(error)}`);
+    warnings.add(`The message structure could not be read: ${describeError(error)}`);
   }
 
   const bodyText = collapseWhiteSpace(state.indexText.join('\n')).slice(0, MAX_INDEXED_BODY_CHARS);
