@@ -95,9 +95,11 @@ export class ImapAccountEngine implements AccountEngine {
   private session: ImapSession | null = null;
   private connecting: Promise<ImapSession> | null = null;
   private exclusiveTail: Promise<void> = Promise.resolve();
-  private queuedPass: Promise<MailError | null> | null = null;
-  /** The signal of the request that queued `queuedPass`: once aborted, that pass is not joined. */
-  private queuedPassSignal: AbortSignal | null = null;
+  /**
+   * The header pass waiting for the lock, which later requests join, with the signal of the
+   * request that queued it: once that is aborted (Cancel), the pass is not joined.
+   */
+  private queuedPass: { pass: Promise<MailError | null>; signal: AbortSignal | undefined } | null = null;
   private readonly inflightBodies = new Map<string, Promise<MessageRecord>>();
   /** Bodies a batch of downloadOfflineBodies is storing now, by message id (settles when stored or not). */
   private readonly storingBodies = new Map<string, Promise<void>>();
@@ -300,9 +302,9 @@ export class ImapAccountEngine implements AccountEngine {
   private headerPass(signal?: AbortSignal): Promise<MailError | null> {
     // A queued pass already cancelled (the user pressed Cancel, then asked again) is not joined:
     // it will end as soon as it starts, and this request wants a pass.
-    if (this.queuedPass && !this.queuedPassSignal?.aborted) return this.queuedPass;
+    if (this.queuedPass && !this.queuedPass.signal?.aborted) return this.queuedPass.pass;
     const pass = this.exclusively(async () => {
-      if (this.queuedPass === pass) this.queuedPass = null;
+      if (this.queuedPass?.pass === pass) this.queuedPass = null;
       throwIfCancelled(signal); // cancelled while it waited for the pass before it
       const session = await this.mainSession();
       await this.replay(session, signal);
@@ -325,8 +327,7 @@ export class ImapAccountEngine implements AccountEngine {
       await this.recordQuota(session);
       return firstFailure;
     });
-    this.queuedPass = pass;
-    this.queuedPassSignal = signal ?? null;
+    this.queuedPass = { pass, signal };
     pass.catch(() => undefined);
     return pass;
   }
