@@ -17,6 +17,7 @@ import { PROJECT_ROOT, startBrowserApp, type BrowserApp } from './support/browse
 import { launchChromium } from './support/chromium';
 import { ELECTRON_BINARY, ELECTRON_MAIN, ELECTRON_SKIP_REASON } from './support/electron-app';
 import { serveScripted } from './support/scripted-service';
+import { recordPage } from './support/ui';
 
 const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
 /** Long enough for React's first render against a local service; a hang fails rather than stalls the run. */
@@ -48,16 +49,9 @@ interface Recorded {
 async function openApp(url: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Recorded> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme });
   const page = await context.newPage();
-  const consoleErrors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
-  page.on('pageerror', (error) => consoleErrors.push(error.message));
-  context.on('request', (request) => requests.push(request.url()));
-  page.on('websocket', (socket) => requests.push(socket.url()));
+  const recorded = recordPage(page, context);
   await page.goto(url);
-  return { page, consoleErrors, requests };
+  return { page, ...recorded };
 }
 
 describe('browser mode', () => {

@@ -17,7 +17,7 @@ import { _electron, type ElectronApplication } from 'playwright-core';
 import { APP_ENTRY_URL } from '../../main/electron/app-origin';
 import { PROJECT_ROOT } from './browser-app';
 import { ELECTRON_BINARY, ELECTRON_MAIN, ELECTRON_SKIP_REASON } from './electron-app';
-import { VISIBLE_TIMEOUT_MS, type OpenedPage } from './ui';
+import { recordPage, VISIBLE_TIMEOUT_MS, type OpenedPage } from './ui';
 
 /** Quitting waits for the service to close its store and connections (main.ts, will-quit); this only bounds a hang. */
 const STOP_TIMEOUT_MS = 15_000;
@@ -139,14 +139,7 @@ export async function startElectronSession(
     });
     launched = electronApp;
     const page = await electronApp.firstWindow();
-    const consoleErrors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
-    electronApp.context().on('request', (request) => requests.push(request.url()));
-    page.on('websocket', (socket) => requests.push(socket.url()));
+    const recorded = recordPage(page, electronApp.context());
     // main.ts creates the window, then loads the renderer from app:// into it.
     await page.waitForURL(APP_ENTRY_URL, { timeout: VISIBLE_TIMEOUT_MS });
     if (options.width !== undefined || options.height !== undefined) {
@@ -160,7 +153,7 @@ export async function startElectronSession(
         { width: options.width, height: options.height },
       );
     }
-    opened = { page, consoleErrors, requests, close: async () => {} };
+    opened = { page, ...recorded, close: async () => {} };
   } catch (error) {
     await stop();
     throw error;

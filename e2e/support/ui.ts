@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PROJECT_ROOT } from './browser-app';
 
 export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, 'test-results', 'screenshots');
@@ -29,6 +29,13 @@ export async function openAppPage(
     colorScheme: options.colorScheme ?? 'light',
   });
   const page = await context.newPage();
+  const recorded = recordPage(page, context);
+  await page.goto(url);
+  return { page, ...recorded, close: () => context.close() };
+}
+
+/** Starts recording the page's console errors, uncaught exceptions and every URL its context requests. */
+export function recordPage(page: Page, context: BrowserContext): Pick<OpenedPage, 'consoleErrors' | 'requests'> {
   const consoleErrors: string[] = [];
   const requests: string[] = [];
   page.on('console', (message) => {
@@ -37,8 +44,7 @@ export async function openAppPage(
   page.on('pageerror', (error) => consoleErrors.push(error.message));
   context.on('request', (request) => requests.push(request.url()));
   page.on('websocket', (socket) => requests.push(socket.url()));
-  await page.goto(url);
-  return { page, consoleErrors, requests, close: () => context.close() };
+  return { consoleErrors, requests };
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
