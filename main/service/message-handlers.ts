@@ -121,16 +121,23 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
     for (const accountId of accountIds) deps.syncInBackground(accountId);
   };
 
-  /** Makes the body local when only headers are here; offline that is not an error, just null parts. */
-  const ensureBodies = async (messageIds: readonly string[], required: boolean): Promise<void> => {
+  /** The messages whose bytes are not here yet, by account; an unknown id is NOT_FOUND. */
+  const headerOnlyByAccount = (messageIds: readonly string[]): Map<string, string[]> => {
     const byAccount = new Map<string, string[]>();
     for (const id of messageIds) {
       const record = store.getMessageRecord(id);
       if (!record) throw new MailError('NOT_FOUND', 'That message no longer exists.');
       if (record.localPath) continue;
-      byAccount.set(record.accountId, [...(byAccount.get(record.accountId) ?? []), id]);
+      const ids = byAccount.get(record.accountId) ?? [];
+      ids.push(id);
+      byAccount.set(record.accountId, ids);
     }
-    for (const [accountId, ids] of byAccount) {
+    return byAccount;
+  };
+
+  /** Makes the body local when only headers are here; offline that is not an error, just null parts. */
+  const ensureBodies = async (messageIds: readonly string[], required: boolean): Promise<void> => {
+    for (const [accountId, ids] of headerOnlyByAccount(messageIds)) {
       try {
         await deps.engineFor(accountId).fetchBodies(ids);
       } catch (error) {
@@ -232,14 +239,7 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
         await ensureBodies(messageIds, true);
         return;
       }
-      const byAccount = new Map<string, string[]>();
-      for (const id of messageIds) {
-        const record = store.getMessageRecord(id);
-        if (!record) throw new MailError('NOT_FOUND', 'That message no longer exists.');
-        if (record.localPath) continue;
-        byAccount.set(record.accountId, [...(byAccount.get(record.accountId) ?? []), id]);
-      }
-      for (const [accountId, ids] of byAccount) {
+      for (const [accountId, ids] of headerOnlyByAccount(messageIds)) {
         await work.run(accountId, 'download', (signal) => downloadInChunks(accountId, ids, signal, emit));
       }
     },
