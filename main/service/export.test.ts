@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { AccountSettings, SyncProgress } from '../../shared/model';
-import { createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
+import { accountSettingsFor, createTestUser, putMessages, readServerMessages } from '../../e2e/mailserver/test-users';
 import type { TestUser } from '../../e2e/mailserver/types';
 import { createMailService, type MailService } from './create-service';
 import { splitMbox } from './export-import';
@@ -46,20 +46,9 @@ async function openService(): Promise<{ service: MailService; downloads: string 
   return { service, downloads };
 }
 
+/** Projects is not in offlineFolders (INBOX only): its bodies stay on the server until asked for. */
 function settingsFor(user: TestUser): AccountSettings {
-  return {
-    name: user.username,
-    email: user.email,
-    mode: 'imap',
-    username: user.username,
-    imap: { host: info.host, port: info.ports.imaps, security: 'tls' },
-    pop3: { host: info.host, port: info.ports.pop3s, security: 'tls' },
-    smtp: { host: info.host, port: info.ports.submission, security: 'starttls' },
-    leaveOnServer: { kind: 'forever' },
-    // Projects is not kept offline: its bodies stay on the server until asked for.
-    offlineFolders: ['INBOX'],
-    checkIntervalMinutes: 10,
-  };
+  return accountSettingsFor(info, user, 'imap');
 }
 
 function watchProgress(service: MailService): SyncProgress[] {
