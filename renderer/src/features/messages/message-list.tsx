@@ -114,7 +114,9 @@ export const MessageList = forwardRef<MessageListHandle, MessageListProps>(funct
   });
 
   const selected = selection.ids;
-  useEffect(() => {
+  // Before the browser paints: a key pressed right after the row shows as selected (j/k then #)
+  // must act on that row, not on the one the shell heard of before.
+  useLayoutEffect(() => {
     onSelectionChange([...selected.values()]);
     // Only a new selection is news; a new callback identity is not.
   }, [selected]);
