@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openMessageStore, type StoreStep } from './message-store';
 import { formatTmpName } from './maildir-name';
@@ -105,6 +106,23 @@ describe('attachBodies', () => {
     const reopened = await reopen();
     expect(reopened.lastReconcile).toMatchObject({ indexedFiles: 0, relinkedRows: 0, headerOnlyRows: 0 });
     expect(reopened.getMessageRecord(ids[3])?.sha256).toBe(sha256(bodies[3]));
+  });
+
+  it('makes the search entries of a batch attached newest first in one go, not one index segment per body', async () => {
+    // A sync attaches bodies newest first (listMissingBodies), so their rows come in descending order.
+    const { store, bodies, ids } = await storeWithHeaders(60);
+    const newestFirst = [...ids.keys()].reverse();
+    const db = (store as unknown as { index: { db: Database.Database } }).index.db;
+    const indexPages = () => (db.prepare('SELECT count(*) AS n FROM messages_fts_data').get() as { n: number }).n;
+    const before = indexPages();
+    const outcomes = await store.attachBodies(
+      newestFirst.map((index) => ({ messageId: ids[index], source: bodies[index] })),
+    );
+    expect(outcomes.every((outcome) => outcome.status === 'stored')).toBe(true);
+    expect(store.search('Grüße', { limit: 100 }).length).toBe(60);
+    // FTS5 writes its pending entries out as a new segment whenever a rowid is not above the one
+    // before: one per body in this order (17 new pages here, and merges again and again).
+    expect(indexPages() - before).toBeLessThan(5);
   });
 
   it('writes nothing for a row that is gone, already whole or repeated; a file that cannot be written fails alone', async () => {

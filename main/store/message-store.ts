@@ -1065,7 +1065,7 @@ export class MessageStore {
   indexPendingSearch(): number {
     const pending = this.statement(
       `SELECT m.row_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json
-         FROM search_pending p JOIN messages m ON m.row_id = p.row_id`,
+         FROM search_pending p JOIN messages m ON m.row_id = p.row_id ORDER BY p.row_id`,
     ).all() as Array<{
       row_id: number;
       subject: string;
@@ -1159,8 +1159,9 @@ export class MessageStore {
     return rowToRecord(this.requireRow(this.insertHeaderOnlyBatch([input])[0].id), this.absolute);
   }
 
+  /** On the parse worker (parse-pool.ts); a streamed body is parsed from its stored file. */
   private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
-    return Buffer.isBuffer(source) ? parseMessage(source) : parseMessage({ path: written.path });
+    return sharedParsePool().parse(Buffer.isBuffer(source) ? source : { path: written.path });
   }
 
   private async receivedTime(path: string): Promise<number> {
@@ -1215,24 +1216,43 @@ export class MessageStore {
    * matched `condition`.
    */
   private updateWithBody(row: MessageRow, values: RowValues, parsed: ParsedMessage, condition: string): boolean {
+    if (!this.setBodyColumns(row, values, condition)) return false;
+    this.replaceSearchEntries([{ row, parsed }]);
+    return true;
+  }
+
+  /** The columns of `row` that its body changes (see updateWithBody). False when no row matched `condition`. */
+  private setBodyColumns(row: MessageRow, values: RowValues, condition: string): boolean {
     const changed = ROW_COLUMNS.filter((column) => column !== 'id' && values[column] !== row[column]);
+    if (changed.length === 0) return true;
     const parameters: Record<string, unknown> = { id: values.id };
     for (const column of changed) parameters[column] = values[column];
     const assignments = changed.map((column) => `${column} = @${column}`).join(', ');
-    if (changed.length > 0) {
-      const updated = this.statement(`UPDATE messages SET ${assignments} WHERE id = @id${condition}`).run(parameters);
-      if (updated.changes === 0) return false;
+    return this.statement(`UPDATE messages SET ${assignments} WHERE id = @id${condition}`).run(parameters).changes > 0;
+  }
+
+  /**
+   * Gives rows whose body arrived the search entry with their body text, in place of their header
+   * entry or of their wait in search_pending. The old entries go first and the new ones are made in
+   * ascending rowid order: FTS5 writes its pending entries out as a new segment whenever a rowid is
+   * not above the previous one of the transaction (fts5_index.c, sqlite3Fts5IndexBeginWrite), so
+   * bodies attached newest first, one segment each, made the commit 2.5 times slower.
+   */
+  private replaceSearchEntries(entries: ReadonlyArray<{ row: MessageRow; parsed: ParsedMessage }>): void {
+    const ordered = [...entries].sort((a, b) => a.row.row_id - b.row.row_id);
+    for (const { row } of ordered) {
+      // A row still waiting for its first search entry (insertRow) has none to delete.
+      const waited = this.statement('DELETE FROM search_pending WHERE row_id = ?').run(row.row_id).changes > 0;
+      if (!waited) this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
     }
-    // A row still waiting for its first search entry (insertRow) has none to delete.
-    const waited = this.statement('DELETE FROM search_pending WHERE row_id = ?').run(row.row_id).changes > 0;
-    if (!waited) this.statement('DELETE FROM messages_fts WHERE rowid = ?').run(row.row_id);
-    this.insertFts(
-      row.row_id,
-      parsed.envelope.subject,
-      addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
-      parsed.bodyText,
-    );
-    return true;
+    for (const { row, parsed } of ordered) {
+      this.insertFts(
+        row.row_id,
+        parsed.envelope.subject,
+        addressText(parsed.envelope.from, parsed.envelope.to, parsed.envelope.cc),
+        parsed.bodyText,
+      );
+    }
   }
 
   private recordPopUidl(accountId: string, uidl: string, downloadedAt: string, size: number | null = null): void {
@@ -1569,21 +1589,22 @@ export class MessageStore {
         const vanished = new Set<(typeof stored)[number]>();
         try {
           (durable ? this.index.commitDurably : this.index.transaction)(() => {
+            const searchEntries: Array<{ row: MessageRow; parsed: ParsedMessage }> = [];
             for (const entry of stored) {
               const { pending, values, parsed } = entry;
               const { row } = pending;
-              // Only the columns the body changes: the indexes and triggers of unchanged columns are
-              // left alone (setting every column made the commit several times slower).
-              if (!this.updateWithBody(row, values, parsed, ' AND local_path IS NULL')) {
+              if (!this.setBodyColumns(row, values, ' AND local_path IS NULL')) {
                 // Removed (or made whole) by something that did not wait for this batch: its file goes.
                 vanished.add(entry);
                 continue;
               }
+              searchEntries.push({ row, parsed });
               if (row.on_server === 1 && row.pop_uidl !== null) {
                 const at = new Date(values.downloaded_at ?? Date.now()).toISOString();
                 this.recordPopUidl(row.account_id, row.pop_uidl, at, values.size);
               }
             }
+            this.replaceSearchEntries(searchEntries);
           });
         } catch (error) {
           // The index refused the rows: take the files back out so the two stay in step.
