@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import type Database from 'better-sqlite3';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MailError } from '../../shared/errors';
 import type { MessageStore } from './message-store';
 import { parseMaildirName } from './maildir-name';
@@ -106,6 +107,44 @@ describe('storing and reading messages', () => {
     expect(store.getMessageRecord(gone.id)).toBeNull();
     expect(store.getMessageRecord(header.id)).toMatchObject({ residency: 'local', imap: null });
     expect(parseMaildirName(basename(store.getMessageRecord(header.id)?.localPath ?? ''))?.imap).toBeNull();
+  });
+
+  it('offers as remap candidates exactly the rows without a current UID that have a Message-ID, oldest first', async () => {
+    // What a new server message may turn out to be: a local copy waiting for its upload, or a row
+    // from before the folder's UIDVALIDITY changed.
+    const store = await freshStore();
+    const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
+    const header = (uidvalidity: number, uid: number, messageId: string | null) =>
+      store.insertHeaderOnly({
+        folderId: inbox.id,
+        imap: { uidvalidity, uid },
+        envelope: { ...ENVELOPE, messageId },
+        size: 10,
+        flags: [],
+      });
+    const older = header(3, 1, '<older@example.org>');
+    header(5, 1, '<current@example.org>');
+    const local = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ messageId: '<local@example.org>' }),
+    });
+    const newer = header(9, 2, '<newer@example.org>');
+    header(5, 2, null);
+    header(4, 3, null);
+    const db = (store as unknown as { index: { db: Database.Database } }).index.db;
+    const prepare = vi.spyOn(db, 'prepare');
+    expect(store.listRemapCandidates(inbox.id, 5)).toEqual([
+      { id: older.id, messageId: '<older@example.org>', size: 10 },
+      { id: local.record.id, messageId: '<local@example.org>', size: local.record.size },
+      { id: newer.id, messageId: '<newer@example.org>', size: 10 },
+    ]);
+    // Asked at every pass that finds new mail: it must not read every row of a large folder.
+    const sql = prepare.mock.calls.map(([text]) => text).find((text) => text.includes('message_id AS messageId'));
+    prepare.mockRestore();
+    const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ folder: inbox.id, uidvalidity: 5 }) as Array<{
+      detail: string;
+    }>;
+    expect(plan.map(({ detail }) => detail).filter((detail) => /^SCAN messages/.test(detail))).toEqual([]);
   });
 
   it('tracks POP3 UIDLs so nothing is downloaded twice, also after a local delete', async () => {

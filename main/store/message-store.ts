@@ -769,12 +769,20 @@ export class MessageStore {
    * Message-ID: what a new server message may turn out to be (a pending upload, a stale UID).
    */
   listRemapCandidates(folderId: string, uidvalidity: number): Array<{ id: string; messageId: string; size: number }> {
+    // Only the candidates are read: rows without a UID (index messages_without_uid, migration 7)
+    // and the ranges of other UIDVALIDITYs in the identity index. With `remote_uidvalidity <> ?`
+    // SQLite read every row of the folder (90 ms of a resync of 10,000 messages that found 100 new).
+    const columns = 'SELECT row_id, id, message_id AS messageId, size FROM messages';
+    const identity = `${columns} INDEXED BY messages_imap_identity WHERE folder_id = @folder AND remote_uid IS NOT NULL`;
     return this.statement(
-      `SELECT id, message_id AS messageId, size FROM messages
-       WHERE folder_id = ? AND message_id IS NOT NULL
-         AND (remote_uidvalidity IS NULL OR remote_uidvalidity <> ? OR remote_uid IS NULL)
-       ORDER BY row_id`,
-    ).all(folderId, uidvalidity) as Array<{ id: string; messageId: string; size: number }>;
+      `SELECT id, messageId, size FROM (
+         ${columns} INDEXED BY messages_without_uid
+           WHERE folder_id = @folder AND remote_uid IS NULL AND message_id IS NOT NULL
+         UNION ALL ${identity} AND remote_uidvalidity IS NULL AND message_id IS NOT NULL
+         UNION ALL ${identity} AND remote_uidvalidity < @uidvalidity AND message_id IS NOT NULL
+         UNION ALL ${identity} AND remote_uidvalidity > @uidvalidity AND message_id IS NOT NULL
+       ) ORDER BY row_id`,
+    ).all({ folder: folderId, uidvalidity }) as Array<{ id: string; messageId: string; size: number }>;
   }
 
   /** Messages of a folder with a UID of this UIDVALIDITY below `belowUid` (from the identity index alone). */
