@@ -278,6 +278,15 @@ interface IndexStatement {
   all(...parameters: unknown[]): unknown[];
 }
 
+/** True when a Maildir folder has no message file in cur/ or new/ (or cannot be read). */
+async function holdsNoMail(folderDirectory: string): Promise<boolean> {
+  for (const sub of ['cur', 'new']) {
+    const names = await readdir(join(folderDirectory, sub)).catch(() => []);
+    if (names.length > 0) return false;
+  }
+  return true;
+}
+
 function indexStatement(prepared: Database.Statement): IndexStatement {
   const translated = <T>(work: () => T): T => {
     try {
@@ -567,8 +576,15 @@ export class MessageStore {
     };
     const directory = this.folderDir(folder);
     await ensureMaildir(directory);
-    await writeFolderSidecar(directory, this.folderSidecar(folder));
-    await syncDirectory(this.accountDir(folder.accountId));
+    try {
+      await writeFolderSidecar(directory, this.folderSidecar(folder));
+      await syncDirectory(this.accountDir(folder.accountId));
+    } catch (error) {
+      // A full disk: the new, empty directory goes again, so the next opening does not find a
+      // folder directory without its sidecar and bring it back as "Recovered/…".
+      await rm(directory, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     this.statement(
       `INSERT INTO folders (id, account_id, kind, path, name, delimiter, role, subscribed, keep_offline)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -2460,6 +2476,9 @@ export class MessageStore {
       return null;
     }
     const known = this.getFolder(directoryName);
+    // A directory the index does not know and that holds no mail (a folder whose creation was cut
+    // short) is not brought back as an empty "Recovered/…" folder.
+    if (!known && (await holdsNoMail(folderDirectory))) return null;
     let recovered: FolderSidecar;
     if (known && known.accountId === accountId) {
       recovered = this.folderSidecar(known);
@@ -2476,7 +2495,12 @@ export class MessageStore {
         keepOffline: false,
       };
     }
-    await writeFolderSidecar(folderDirectory, recovered);
+    try {
+      await writeFolderSidecar(folderDirectory, recovered);
+    } catch {
+      // A full disk must not keep the store from opening: the folder is back in the index all the
+      // same, and the sidecar is written at a later opening.
+    }
     return recovered;
   }
 

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageStore } from './message-store';
@@ -245,5 +245,41 @@ describe('a folder whose sidecar is lost', () => {
     ]);
     const [item] = store.listMessages({ folderId: inbox.id, offset: 0, limit: 5 }).items;
     expect(item).toMatchObject({ subject: 'survivor', residency: 'both' });
+  });
+
+  it('does not keep the store from opening when it cannot be written again (a full disk)', async () => {
+    const profile = temporaryProfile();
+    cleanups.push(profile.remove);
+    let store = await openTestStore(profile.directory);
+    await store.upsertAccount(testAccount('imap1'));
+    const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
+    await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'survivor' }),
+      imap: { uidvalidity: 1, uid: 1 },
+    });
+    store.close();
+    // Something the sidecar can be neither read from nor replaced by, as on a disk with no room left.
+    const sidecar = join(profile.directory, 'mail', 'imap1', inbox.id, '.whereabouts-folder.json');
+    rmSync(sidecar);
+    mkdirSync(join(sidecar, 'in-the-way'), { recursive: true });
+    store = await openTestStore(profile.directory);
+    cleanups.push(() => store.close());
+    expect(store.listFolders('imap1').map((folder) => [folder.path, folder.total])).toEqual([['INBOX', 1]]);
+  });
+
+  it('brings back no empty "Recovered" folder for a directory without mail the index does not know', async () => {
+    const profile = temporaryProfile();
+    cleanups.push(profile.remove);
+    let store = await openTestStore(profile.directory);
+    await store.upsertAccount(testAccount('imap1'));
+    await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
+    store.close();
+    // A folder whose creation was cut short: its Maildir was made, its sidecar and row were not.
+    for (const sub of ['cur', 'new', 'tmp'])
+      mkdirSync(join(profile.directory, 'mail', 'imap1', 'halfmade', sub), { recursive: true });
+    store = await openTestStore(profile.directory);
+    cleanups.push(() => store.close());
+    expect(store.listFolders('imap1').map((folder) => folder.path)).toEqual(['INBOX']);
   });
 });
