@@ -11,9 +11,11 @@
  * messages of insertMessageBatch, whose rows are committed together).
  */
 import { createHash } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { MailError } from '../../shared/errors';
 import type { ParsedMessage } from '../mime/parse';
 import { syncDirectory, type WriteStep, type WrittenMessage } from './maildir';
@@ -74,6 +76,21 @@ async function removeQuietly(path: string): Promise<void> {
   }
 }
 
+/**
+ * The file-system calls of writeOne, on descriptors through fs's callback API: each is one request
+ * to libuv's thread pool, without the FileHandle bookkeeping of fs/promises, which cost the main
+ * thread ≈ 40 % more per file (issue #7: 10,000 files per full sync).
+ */
+const fileCalls = {
+  open: promisify(fs.open),
+  write: promisify(fs.write),
+  futimes: promisify(fs.futimes),
+  fsync: promisify(fs.fsync),
+  fstat: promisify(fs.fstat),
+  close: promisify(fs.close),
+  rename: promisify(fs.rename),
+};
+
 /** One file: tmp/, write, mtime, fsync, close, rename into cur/. Not yet durable in cur/. */
 async function writeOne(
   folderDir: string,
@@ -83,24 +100,24 @@ async function writeOne(
   onStep: BatchWriteOptions['onStep'],
 ): Promise<BatchWritten> {
   const tmpPath = join(folderDir, 'tmp', formatTmpName(time, file.id, host));
-  let handle: Awaited<ReturnType<typeof open>> | null = null;
+  let fd: number | null = null;
   let renamed = false;
   try {
-    handle = await open(tmpPath, 'wx', FILE_MODE);
+    fd = await fileCalls.open(tmpPath, 'wx', FILE_MODE);
     let written = 0;
     while (written < file.source.length) {
-      const result = await handle.write(file.source, written, file.source.length - written);
-      written += result.bytesWritten;
+      written += (await fileCalls.write(fd, file.source, written, file.source.length - written, null)).bytesWritten;
     }
     onStep?.('after-tmp-write');
     const receivedAt = file.receivedAt && Number.isFinite(file.receivedAt.getTime()) ? file.receivedAt : null;
     // Set before the fsync, so that the fsync also makes the mtime durable.
-    if (receivedAt) await handle.utimes(receivedAt, receivedAt);
-    await handle.sync();
+    if (receivedAt) await fileCalls.futimes(fd, receivedAt, receivedAt);
+    await fileCalls.fsync(fd);
     onStep?.('after-fsync');
-    const mtimeMs = receivedAt ? receivedAt.getTime() : Math.round((await handle.stat()).mtimeMs);
-    await handle.close();
-    handle = null;
+    const mtimeMs = receivedAt ? receivedAt.getTime() : Math.round((await fileCalls.fstat(fd)).mtimeMs);
+    const closing = fd;
+    fd = null;
+    await fileCalls.close(closing);
     const size = file.source.length;
     const fileName = formatMaildirName({
       time,
@@ -112,12 +129,12 @@ async function writeOne(
       flags: [...file.flags],
     });
     const finalPath = join(folderDir, 'cur', fileName);
-    await rename(tmpPath, finalPath);
+    await fileCalls.rename(tmpPath, finalPath);
     renamed = true;
     const sha256 = createHash('sha256').update(file.source).digest('hex');
     return { path: finalPath, fileName, id: file.id, size, sha256, time, mtimeMs };
   } catch (error) {
-    if (handle) await handle.close().catch(() => undefined);
+    if (fd !== null) await fileCalls.close(fd).catch(() => undefined);
     if (!renamed) await removeQuietly(tmpPath);
     throw storingError(error, file.source.length);
   }
