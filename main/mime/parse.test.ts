@@ -37,45 +37,44 @@ describe('parsing a message', () => {
   });
 
   it('shows the preferred alternative, indexes the plain one, and keeps each HTML part separate with IMAP part numbers', async () => {
-    const parsed = await parseMessage(
-      crlf([
-        'Subject: parts',
-        'Content-Type: multipart/mixed; boundary=outer',
-        '',
-        '--outer',
-        'Content-Type: multipart/alternative; boundary=inner',
-        '',
-        '--inner',
-        'Content-Type: text/plain',
-        '',
-        'plain words here',
-        '--inner',
-        'Content-Type: text/html',
-        '',
-        '<p>html <b>words</b></p>',
-        '--inner--',
-        '--outer',
-        'Content-Type: text/html',
-        '',
-        '<div>second html part</div>',
-        '--outer',
-        'Content-Type: application/pdf; name="report.pdf"',
-        'Content-Disposition: attachment; filename="report.pdf"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        Buffer.from('%PDF-1.4 twelve').toString('base64'),
-        '--outer',
-        'Content-Type: message/rfc822',
-        'Content-Disposition: inline',
-        '',
-        'Subject: forwarded',
-        'Content-Type: text/plain',
-        '',
-        'forwarded body',
-        '--outer--',
-        '',
-      ]),
-    );
+    const source = crlf([
+      'Subject: parts',
+      'Content-Type: multipart/mixed; boundary=outer',
+      '',
+      '--outer',
+      'Content-Type: multipart/alternative; boundary=inner',
+      '',
+      '--inner',
+      'Content-Type: text/plain',
+      '',
+      'plain words here',
+      '--inner',
+      'Content-Type: text/html',
+      '',
+      '<p>html <b>words</b></p>',
+      '--inner--',
+      '--outer',
+      'Content-Type: text/html',
+      '',
+      '<div>second html part</div>',
+      '--outer',
+      'Content-Type: application/pdf; name="report.pdf"',
+      'Content-Disposition: attachment; filename="report.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from('%PDF-1.4 twelve').toString('base64'),
+      '--outer',
+      'Content-Type: message/rfc822',
+      'Content-Disposition: inline',
+      '',
+      'Subject: forwarded',
+      'Content-Type: text/plain',
+      '',
+      'forwarded body',
+      '--outer--',
+      '',
+    ]);
+    const parsed = await parseMessage(source);
     expect(parsed.parts).toEqual([
       { partId: '1.2', kind: 'html', content: '<p>html <b>words</b></p>' },
       { partId: '2', kind: 'html', content: '<div>second html part</div>' },
@@ -89,6 +88,10 @@ describe('parsing a message', () => {
     expect(parsed.bodyText).not.toContain('html words');
     expect(parsed.bodyText).toContain('second html part');
     expect(parsed.preview.startsWith('plain words here')).toBe(true);
+    // For the index (the parse worker's results): the same facts, without the decoded parts.
+    const { parts, ...indexed } = parsed;
+    expect(parts.length).toBe(3);
+    expect(await parseMessage(source, { indexOnly: true })).toEqual({ ...indexed, parts: [] });
   });
 
   it('returns the decoded content of one attachment on request', async () => {

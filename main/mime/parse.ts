@@ -86,6 +86,12 @@ export interface ParseOptions {
   maxInputBytes?: number;
   /** When set, the decoded content of this attachment part is kept and returned. */
   capturePartId?: string;
+  /**
+   * Only what the index stores (envelope, body text, preview, attachment facts): `parts` comes back
+   * empty. For parses on the parse worker, whose result is copied back to the main thread: the
+   * decoded parts (up to MAX_HTML_PART_CHARS each) would be copied for nothing.
+   */
+  indexOnly?: boolean;
 }
 
 export interface ParseResult extends ParsedMessage {
@@ -594,7 +600,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
     threadId: threadIdOf(envelope),
     bodyText,
     preview: previewOf(bodyText),
-    parts: state.parts,
+    parts: options.indexOnly ? [] : state.parts,
     attachments: state.attachments,
     hasAttachments: state.hasAttachments,
     parseWarning: warnings.size > 0 ? [...warnings].join(' ') : null,

@@ -1185,7 +1185,7 @@ export class MessageStore {
 
   /** On the parse worker (parse-pool.ts); a streamed body is parsed from its stored file. */
   private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
-    return sharedParsePool().parse(Buffer.isBuffer(source) ? source : { path: written.path });
+    return sharedParsePool().parse(Buffer.isBuffer(source) ? source : { path: written.path }, { indexOnly: true });
   }
 
   private async receivedTime(path: string): Promise<number> {
@@ -1395,7 +1395,9 @@ export class MessageStore {
       // Parsing (on the parse worker, main/mime/parse-pool.ts; begun by the caller as the bytes
       // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker parses
       // one message at a time, each with its own time limit.
-      const parsing = Promise.all(fresh.map(({ input }) => input.parsed ?? sharedParsePool().parse(input.source)));
+      const parsing = Promise.all(
+        fresh.map(({ input }) => input.parsed ?? sharedParsePool().parse(input.source, { indexOnly: true })),
+      );
       parsing.catch(() => undefined);
       const written = await writeMessageBatch(
         directory,
@@ -1574,7 +1576,9 @@ export class MessageStore {
           // Parsing (on the parse worker, main/mime/parse-pool.ts; begun by the caller as the bytes
           // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker
           // parses one message at a time, each with its own time limit.
-          const parsing = Promise.all(group.map(({ source, parsed }) => parsed ?? sharedParsePool().parse(source)));
+          const parsing = Promise.all(
+            group.map(({ source, parsed }) => parsed ?? sharedParsePool().parse(source, { indexOnly: true })),
+          );
           parsing.catch(() => undefined);
           await ensureMaildir(directory);
           const files = await writeFilesInParallel(

@@ -185,7 +185,9 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
       )
       .then((raw) => ({
         raw,
-        parsing: new Map([...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parse(source)])),
+        parsing: new Map(
+          [...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parse(source, { indexOnly: true })]),
+        ),
       }));
     // Awaited when its turn comes; a failure before then must not be an unhandled rejection.
     fetching.catch(() => undefined);
