@@ -16,7 +16,17 @@ const mainPatterns = {
 const rendererPatterns = { group: ['**/renderer/**'], message: 'Only the renderer imports renderer code.' };
 
 export default tseslint.config(
-  { ignores: ['out/**', 'release/**', 'node_modules/**', '.tmp/**', 'test-results/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'out/**',
+      'release/**',
+      'node_modules/**',
+      '.tmp/**',
+      'test-results/**',
+      'bench/results/**',
+      '.scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
