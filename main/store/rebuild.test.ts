@@ -217,10 +217,11 @@ describe('rebuilding the index from the Maildir', () => {
 });
 
 describe('a folder whose sidecar is lost', () => {
-  it('keeps its mail visible: rewritten from the index, or recovered as a local folder on rebuild', async () => {
+  /** A profile with one IMAP INBOX holding one stored message, closed; and where its sidecar is. */
+  async function closedInboxWithOneMessage() {
     const profile = temporaryProfile();
     cleanups.push(profile.remove);
-    let store = await openTestStore(profile.directory);
+    const store = await openTestStore(profile.directory);
     await store.upsertAccount(testAccount('imap1'));
     const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
     await store.insertMessage({
@@ -230,9 +231,14 @@ describe('a folder whose sidecar is lost', () => {
     });
     store.close();
     const sidecar = join(profile.directory, 'mail', 'imap1', inbox.id, '.whereabouts-folder.json');
+    return { profile, inbox, sidecar };
+  }
+
+  it('keeps its mail visible: rewritten from the index, or recovered as a local folder on rebuild', async () => {
+    const { profile, inbox, sidecar } = await closedInboxWithOneMessage();
 
     rmSync(sidecar);
-    store = await openTestStore(profile.directory);
+    let store = await openTestStore(profile.directory);
     expect(store.listFolders('imap1').map((folder) => [folder.path, folder.total])).toEqual([['INBOX', 1]]);
     store.close();
 
@@ -248,37 +254,21 @@ describe('a folder whose sidecar is lost', () => {
   });
 
   it('does not keep the store from opening when it cannot be written again (a full disk)', async () => {
-    const profile = temporaryProfile();
-    cleanups.push(profile.remove);
-    let store = await openTestStore(profile.directory);
-    await store.upsertAccount(testAccount('imap1'));
-    const inbox = await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
-    await store.insertMessage({
-      folderId: inbox.id,
-      source: buildMessage({ subject: 'survivor' }),
-      imap: { uidvalidity: 1, uid: 1 },
-    });
-    store.close();
+    const { profile, sidecar } = await closedInboxWithOneMessage();
     // Something the sidecar can be neither read from nor replaced by, as on a disk with no room left.
-    const sidecar = join(profile.directory, 'mail', 'imap1', inbox.id, '.whereabouts-folder.json');
     rmSync(sidecar);
     mkdirSync(join(sidecar, 'in-the-way'), { recursive: true });
-    store = await openTestStore(profile.directory);
+    const store = await openTestStore(profile.directory);
     cleanups.push(() => store.close());
     expect(store.listFolders('imap1').map((folder) => [folder.path, folder.total])).toEqual([['INBOX', 1]]);
   });
 
   it('brings back no empty "Recovered" folder for a directory without mail the index does not know', async () => {
-    const profile = temporaryProfile();
-    cleanups.push(profile.remove);
-    let store = await openTestStore(profile.directory);
-    await store.upsertAccount(testAccount('imap1'));
-    await store.upsertFolder({ accountId: 'imap1', kind: 'server', path: 'INBOX' });
-    store.close();
+    const { profile } = await closedInboxWithOneMessage();
     // A folder whose creation was cut short: its Maildir was made, its sidecar and row were not.
     for (const sub of ['cur', 'new', 'tmp'])
       mkdirSync(join(profile.directory, 'mail', 'imap1', 'halfmade', sub), { recursive: true });
-    store = await openTestStore(profile.directory);
+    const store = await openTestStore(profile.directory);
     cleanups.push(() => store.close());
     expect(store.listFolders('imap1').map((folder) => folder.path)).toEqual(['INBOX']);
   });
