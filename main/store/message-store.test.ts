@@ -147,6 +147,26 @@ describe('storing and reading messages', () => {
     expect(plan.map(({ detail }) => detail).filter((detail) => /^SCAN messages/.test(detail))).toEqual([]);
   });
 
+  it('answers a read that meets a deletion under way with NOT_FOUND, never with a missing file', async () => {
+    // The upload of a draft that is being replaced reads its bytes while the deletion runs: a
+    // "missing file" there counted as a failed upload and kept the older version on the server.
+    const store = await freshStore();
+    const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX' });
+    for (let round = 0; round < 20; round += 1) {
+      const { record } = await store.insertMessage({
+        folderId: inbox.id,
+        source: buildMessage({ subject: `r${round}` }),
+      });
+      const deleting = store.deleteMessage(record.id);
+      const reading = store.readRaw(record.id).then(
+        () => 'read',
+        (error: unknown) => (error instanceof MailError ? error.code : String(error)),
+      );
+      await deleting;
+      expect(await reading).toBe('NOT_FOUND');
+    }
+  });
+
   it('tracks POP3 UIDLs so nothing is downloaded twice, also after a local delete', async () => {
     const store = await freshStore('pop3');
     const inbox = await store.upsertFolder({ accountId: 'acct', kind: 'server', path: 'INBOX', role: 'inbox' });

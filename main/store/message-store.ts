@@ -908,9 +908,14 @@ export class MessageStore {
 
   /** The stored bytes, exactly as received. */
   async readRaw(messageId: string): Promise<Buffer> {
-    const record = this.requireLocal(messageId);
-    await this.assertFileExists(record.localPath);
-    return readMessage(record.localPath);
+    // Under the message's lock: a deletion under way removes the file before the row, and a read
+    // in between reported "the stored copy is missing" instead of NOT_FOUND. The upload of a draft
+    // being replaced took that for a failed upload and kept the older version on the server.
+    return this.locks.run(messageId, async () => {
+      const record = this.requireLocal(messageId);
+      await this.assertFileExists(record.localPath);
+      return readMessage(record.localPath);
+    });
   }
 
   /** The stored bytes as a stream (export, upload), never read whole. */
@@ -1183,12 +1188,6 @@ export class MessageStore {
     return rowToRecord(this.requireRow(this.insertHeaderOnlyBatch([input])[0].id), this.absolute);
   }
 
-  /**
-   * In this thread, as before the parse worker: moving these parses (single messages: a draft, a
-   * body opened or streamed) to the worker changed the timing of draft saves against background
-   * syncs enough to expose a race that leaves an older draft version on the server (drafts.test.ts,
-   * 2 runs in 20); see the note on issue #7.
-   */
   private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
     return Buffer.isBuffer(source) ? parseMessage(source) : parseMessage({ path: written.path });
   }
