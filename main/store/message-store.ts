@@ -76,6 +76,7 @@ import {
   normalizeFlags,
   parseAddresses,
   parseStrings,
+  rowFrom,
   rowToFolder,
   rowToRecord,
   rowToSummary,
@@ -1106,11 +1107,10 @@ export class MessageStore {
     if (pending.length === 0) return 0;
     this.index.transaction(() => {
       for (const row of pending) {
-        const from = row.from_name || row.from_address ? { name: row.from_name, address: row.from_address } : null;
         this.insertFts(
           row.row_id,
           row.subject,
-          addressText(from, parseAddresses(row.to_json), parseAddresses(row.cc_json)),
+          addressText(rowFrom(row), parseAddresses(row.to_json), parseAddresses(row.cc_json)),
           '',
         );
       }

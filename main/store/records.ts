@@ -130,8 +130,14 @@ export function millisecondsOrNull(iso: string | null | undefined): number | nul
   return Number.isFinite(time) ? time : null;
 }
 
+/** The sender a row holds; null when it has neither a name nor an address. */
+export function rowFrom(row: Pick<MessageRow, 'from_name' | 'from_address'>): Address | null {
+  return row.from_name.length > 0 || row.from_address.length > 0
+    ? { name: row.from_name, address: row.from_address }
+    : null;
+}
+
 export function rowToSummary(row: MessageRow): MessageSummary {
-  const hasFrom = row.from_name.length > 0 || row.from_address.length > 0;
   return {
     id: row.id,
     accountId: row.account_id,
@@ -139,7 +145,7 @@ export function rowToSummary(row: MessageRow): MessageSummary {
     messageId: row.message_id,
     threadId: row.thread_key ?? row.thread_id,
     subject: row.subject,
-    from: hasFrom ? { name: row.from_name, address: row.from_address } : null,
+    from: rowFrom(row),
     to: parseAddresses(row.to_json),
     date: isoOrNull(row.date ?? row.received_at ?? row.downloaded_at),
     size: row.size,
