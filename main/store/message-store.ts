@@ -279,11 +279,11 @@ interface IndexStatement {
   all(...parameters: unknown[]): unknown[];
 }
 
-/** True when a Maildir folder has no message file in cur/ or new/ (or cannot be read). */
+/** True when a Maildir folder has no message file in cur/ or new/; a directory that cannot be read may hold some. */
 async function holdsNoMail(folderDirectory: string): Promise<boolean> {
   for (const sub of ['cur', 'new']) {
-    const names = await readdir(join(folderDirectory, sub)).catch(() => []);
-    if (names.length > 0) return false;
+    const names = await readdir(join(folderDirectory, sub)).catch(() => null);
+    if (names === null || names.length > 0) return false;
   }
   return true;
 }
