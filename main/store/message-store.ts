@@ -919,11 +919,6 @@ export class MessageStore {
     });
   }
 
-  /** The stored bytes as a stream (export, upload), never read whole. */
-  openRaw(messageId: string): Readable {
-    return openStream(this.requireLocal(messageId).localPath);
-  }
-
   private requireLocal(messageId: string): MessageRecord & { localPath: string } {
     const record = rowToRecord(this.requireRow(messageId), this.absolute);
     if (!record.localPath) {
