@@ -8,16 +8,17 @@
  * `npx tsx main/hardening/fuzz-long.ts --seed <seed>`.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageStore } from '../store/message-store';
 import { openTestStore, temporaryProfile, testAccount } from '../store/test-fixtures';
 import { hostileMessage, wellFormedMessage } from './mime-arbitrary';
-import { checkHostile, checkStored, checkWellFormed } from './mime-fuzz';
+import { checkHostile, checkIndexParse, checkStored, checkWellFormed } from './mime-fuzz';
 
 /** Time per property: about 10 s for the whole file on the 2-core CI machine. */
 const HOSTILE_MS = 4_500;
 const WELL_FORMED_MS = 3_000;
 const STORED_MS = 2_500;
+const INDEX_MS = 3_000;
 /** Far more runs than fit in the time; the time limit ends each property. */
 const MANY_RUNS = 1_000_000;
 
@@ -47,6 +48,22 @@ describe('MIME parser fuzzing (bounded)', () => {
 
   it('well-formed messages: every part shown once, under its IMAP number, decoded, sender not spoofable', async () => {
     await fc.assert(fc.asyncProperty(wellFormedMessage(), checkWellFormed), bounded(WELL_FORMED_MS));
+  }, 60_000);
+
+  it('the parse for the index (attachment bodies counted, not decoded) gives what a full parse gives', async () => {
+    let elided = 0;
+    const message = fc.oneof(
+      hostileMessage().map((spec) => ({ spec, hostile: true })),
+      wellFormedMessage().map((spec) => ({ spec, hostile: false })),
+    );
+    await fc.assert(
+      fc.asyncProperty(message, async ({ spec, hostile }) => {
+        if (await checkIndexParse(spec, hostile)) elided += 1;
+      }),
+      bounded(INDEX_MS),
+    );
+    // Not a vacuous comparison: some of the messages had attachment bodies left out.
+    expect(elided).toBeGreaterThan(5);
   }, 60_000);
 
   it('hostile messages are stored byte-exactly (file and index SHA-256 equal the input) and open', async () => {

@@ -4,7 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { BodyPart } from '../../shared/model';
+import { elideAttachmentBodies } from '../mime/elide';
 import { PARSE_TIMEOUT_MS, parseMessage, type ParseResult } from '../mime/parse';
 import type { MessageStore } from '../store/message-store';
 import { renderMessage, type MessageSpec, type RenderedMessage } from './mime-arbitrary';
@@ -111,6 +113,27 @@ export async function checkWellFormed(spec: MessageSpec): Promise<void> {
   if (spec.from.address !== null && from?.address !== spec.from.address) {
     fail(`the sender is ${JSON.stringify(from)}, expected ${spec.from.address}`, rendered);
   }
+}
+
+/**
+ * The parse for the index, which counts attachment bodies instead of decoding them (elide.ts),
+ * gives the same envelope, text, attachments and warnings as a full parse (every base64 body is
+ * left out, however short: the generated attachments are small). Returns whether the
+ * message had bodies to leave out, so that a run can tell it compared more than unelided ones.
+ */
+export async function checkIndexParse(spec: MessageSpec, hostile: boolean): Promise<boolean> {
+  const rendered = renderMessage(spec, hostile);
+  const full = await parseMessage(rendered.raw);
+  const indexed = await parseMessage(rendered.raw, { indexOnly: true, minElidedBodyBytes: 1 });
+  // A parse cut by its time limit on a loaded machine says nothing about the elision.
+  const timedOut = (result: ParseResult) => result.parseWarning?.includes('was stopped') === true;
+  if (!timedOut(full) && !timedOut(indexed) && !isDeepStrictEqual(indexed, { ...full, parts: [] })) {
+    fail(
+      `the parse for the index differs from the full parse:\n${JSON.stringify(indexed).slice(0, 800)}\n${JSON.stringify({ ...full, parts: [] }).slice(0, 800)}`,
+      rendered,
+    );
+  }
+  return elideAttachmentBodies(rendered.raw, 1) !== null;
 }
 
 function sha256(bytes: Buffer): string {

@@ -20,6 +20,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { MailParserOptions } from 'mailparser';
 import type { Address, AttachmentInfo, BodyPart } from '../../shared/model';
+import { elideAttachmentBodies, type Elision } from './elide';
 import { collapseWhiteSpace, htmlToText } from './html-text';
 import {
   MAX_RAW_HEADER_BYTES,
@@ -92,6 +93,8 @@ export interface ParseOptions {
    * decoded parts (up to MAX_HTML_PART_CHARS each) would be copied for nothing.
    */
   indexOnly?: boolean;
+  /** For tests: the shortest attachment body an index parse counts instead of decoding (elide.ts). */
+  minElidedBodyBytes?: number;
 }
 
 export interface ParseResult extends ParsedMessage {
@@ -436,6 +439,32 @@ function loadMailparser(): Promise<typeof import('mailparser')> {
  */
 export async function parseMessage(input: ParseInput, options: ParseOptions = {}): Promise<ParseResult> {
   const maxInputBytes = options.maxInputBytes ?? MAX_PARSE_INPUT_BYTES;
+  // For the index, attachment bodies are counted rather than decoded (elide.ts); the result is
+  // kept only when mailparser read the shortened message the way the scanner did.
+  const elision =
+    options.indexOnly === true &&
+    options.capturePartId === undefined &&
+    Buffer.isBuffer(input) &&
+    input.length <= maxInputBytes
+      ? elideAttachmentBodies(input, options.minElidedBodyBytes)
+      : null;
+  if (elision) {
+    const { result, elisionHeld } = await parseWith(input, options, elision);
+    if (elisionHeld) return result;
+  }
+  return (await parseWith(input, options, null)).result;
+}
+
+/** Longest decoded content that can be a marker of elide.ts. */
+const MAX_MARKER_BYTES = 64;
+
+async function parseWith(
+  original: ParseInput,
+  options: ParseOptions,
+  elision: Elision | null,
+): Promise<{ result: ParseResult; elisionHeld: boolean }> {
+  const input = elision ? elision.source : original;
+  const maxInputBytes = options.maxInputBytes ?? MAX_PARSE_INPUT_BYTES;
   const timeoutMs = options.timeoutMs ?? PARSE_TIMEOUT_MS;
   const warnings = new Set<string>();
 
@@ -459,6 +488,8 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   const { MailParser } = await loadMailparser();
   const parser = new MailParser(limits);
   const metaByHeaders = new Map<object, AttachmentMeta>();
+  const markerIndex = new Map(elision?.markers.map((marker, index) => [marker.toString('latin1'), index]));
+  const markersSeen = elision ? elision.markers.map(() => 0) : [];
   let parserHeaders: Map<string, unknown> | null = null;
   // Held in an object: assigned inside the promise executor, read after it.
   const reading: { stream: ReturnType<typeof createReadStream> | null } = { stream: null };
@@ -507,9 +538,11 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
         return;
       }
       const capture: Buffer[] = [];
+      const start: Buffer[] = [];
       content.on('data', (piece: Buffer) => {
         meta.size += piece.length;
         if (options.capturePartId !== undefined) capture.push(piece);
+        if (elision && meta.size <= MAX_MARKER_BYTES) start.push(piece);
       });
       content.on('error', (error: unknown) => {
         warnings.add(`An attachment could not be decoded: ${describeError(error)}`);
@@ -517,6 +550,14 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
       });
       content.on('end', () => {
         meta.content = options.capturePartId !== undefined ? capture : null;
+        if (elision && meta.size <= MAX_MARKER_BYTES) {
+          // A marker: the size is that of the body it stands for.
+          const index = markerIndex.get(Buffer.concat(start).toString('latin1'));
+          if (index !== undefined) {
+            meta.size = elision.sizes[index];
+            markersSeen[index] += 1;
+          }
+        }
         release();
       });
     });
@@ -595,7 +636,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   }
 
   const bodyText = collapseWhiteSpace(state.indexText.join('\n')).slice(0, MAX_INDEXED_BODY_CHARS);
-  return {
+  const result: ParseResult = {
     envelope,
     threadId: threadIdOf(envelope),
     bodyText,
@@ -606,4 +647,7 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
     parseWarning: warnings.size > 0 ? [...warnings].join(' ') : null,
     captured: state.captured,
   };
+  // The elision holds when the parse ran to its end and each marker came back, once, as the whole
+  // content of an attachment: mailparser then read every elided body as the scanner did.
+  return { result, elisionHeld: finished === 'end' && markersSeen.every((count) => count === 1) };
 }
