@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
@@ -177,6 +178,37 @@ describe('a parse for the index leaves attachment bodies out', () => {
     const full = await parseMessage(source, { maxInputBytes: 50_000 });
     expect(full.attachments.map((attachment) => attachment.filename)).not.toContain('after.txt');
     expect(await parseMessage(source, { maxInputBytes: 50_000, indexOnly: true })).toEqual({ ...full, parts: [] });
+  });
+
+  it('reads a stored file whole to leave its attachments out, unless it is longer than the parser reads', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'wb-elide-'));
+    try {
+      const path = join(directory, 'message.eml');
+      writeFileSync(
+        path,
+        await compose({
+          text: 'stored text',
+          attachments: [
+            { filename: 'big.bin', content: randomBytes(300_000) },
+            { filename: 'after.txt', content: 'after' },
+          ],
+        }),
+      );
+      const indexed = await parseMessage({ path }, { indexOnly: true });
+      expect(indexed).toEqual({ ...(await parseMessage({ path })), parts: [] });
+      expect(indexed.attachments.map((attachment) => attachment.size)).toEqual([300_000, 5]);
+      // Longer than the parser reads: streamed and cut, as a full parse is.
+      const cut = await parseMessage({ path }, { indexOnly: true, maxInputBytes: 100_000 });
+      expect(cut).toEqual({ ...(await parseMessage({ path }, { maxInputBytes: 100_000 })), parts: [] });
+      expect(cut.parseWarning).toMatch(/Only the first/);
+      // A file that is gone: the same warning as for a full parse, nothing thrown.
+      const missing = join(directory, 'gone.eml');
+      const gone = await parseMessage({ path: missing }, { indexOnly: true });
+      expect(gone).toEqual({ ...(await parseMessage({ path: missing })), parts: [] });
+      expect(gone.parseWarning).toMatch(/could not be read/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('gives the same facts as a full parse for every message of the corpus', async () => {

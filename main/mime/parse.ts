@@ -439,20 +439,46 @@ function loadMailparser(): Promise<typeof import('mailparser')> {
  */
 export async function parseMessage(input: ParseInput, options: ParseOptions = {}): Promise<ParseResult> {
   const maxInputBytes = options.maxInputBytes ?? MAX_PARSE_INPUT_BYTES;
+  if (options.indexOnly !== true || options.capturePartId !== undefined) {
+    return (await parseWith(input, options, null)).result;
+  }
   // For the index, attachment bodies are counted rather than decoded (elide.ts); the result is
-  // kept only when mailparser read the shortened message the way the scanner did.
+  // kept only when mailparser read the shortened message the way the scanner did. A stored file
+  // is read whole for that when the parser would read it whole anyway.
+  const bytes = Buffer.isBuffer(input) ? input : await readWhole(input.path, maxInputBytes);
   const elision =
-    options.indexOnly === true &&
-    options.capturePartId === undefined &&
-    Buffer.isBuffer(input) &&
-    input.length <= maxInputBytes
-      ? elideAttachmentBodies(input, options.minElidedBodyBytes)
-      : null;
-  if (elision) {
-    const { result, elisionHeld } = await parseWith(input, options, elision);
+    bytes !== null && bytes.length <= maxInputBytes ? elideAttachmentBodies(bytes, options.minElidedBodyBytes) : null;
+  if (bytes !== null && elision) {
+    const { result, elisionHeld } = await parseWith(bytes, options, elision);
     if (elisionHeld) return result;
   }
-  return (await parseWith(input, options, null)).result;
+  return (await parseWith(bytes ?? input, options, null)).result;
+}
+
+/**
+ * A stored file's bytes, or null when it is longer than `maxBytes` or cannot be read (the
+ * streaming parse then reads what it can and says why).
+ */
+async function readWhole(path: string, maxBytes: number): Promise<Buffer | null> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > maxBytes) return null;
+      const bytes = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return bytes.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return null;
+  }
 }
 
 /** Longest decoded content that can be a marker of elide.ts. */

@@ -1183,8 +1183,9 @@ export class MessageStore {
     return rowToRecord(this.requireRow(this.insertHeaderOnlyBatch([input])[0].id), this.absolute);
   }
 
+  /** The index's facts (not the decoded parts) of a message just written. */
   private async parseStored(source: Buffer | Readable, written: WrittenMessage): Promise<ParsedMessage> {
-    return Buffer.isBuffer(source) ? parseMessage(source) : parseMessage({ path: written.path });
+    return parseMessage(Buffer.isBuffer(source) ? source : { path: written.path }, { indexOnly: true });
   }
 
   private async receivedTime(path: string): Promise<number> {
