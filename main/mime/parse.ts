@@ -89,8 +89,9 @@ export interface ParseOptions {
   capturePartId?: string;
   /**
    * Only what the index stores (envelope, body text, preview, attachment facts): `parts` comes back
-   * empty. For parses on the parse worker, whose result is copied back to the main thread: the
-   * decoded parts (up to MAX_HTML_PART_CHARS each) would be copied for nothing.
+   * empty, and base64 attachment bodies are counted rather than decoded (elide.ts), with the same
+   * result as a full parse. For the index's parses (on the parse worker, whose result is copied back
+   * to the main thread, the decoded parts would be copied for nothing).
    */
   indexOnly?: boolean;
   /** For tests: the shortest attachment body an index parse counts instead of decoding (elide.ts). */

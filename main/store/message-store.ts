@@ -2272,13 +2272,6 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- reconcile and rebuild
 
-  /**
-   * Brings the index in line with the Maildir (run at every open; folders whose directories are
-   * unchanged since a clean close are skipped, see clean-close.ts). Sweeps tmp/, restores
-   * accounts and folders from their sidecars, re-points rows at renamed files, drops rows whose
-   * file is gone (or makes them header-only when the server still has the message), and indexes
-   * files the index does not know. On an empty index this is the full rebuild.
-   */
   /** Lets the next open skip the folders nothing changes until then (clean-close.ts). */
   private recordCleanClose(): void {
     try {
@@ -2300,6 +2293,13 @@ export class MessageStore {
     return isCleanCloseRecord(record) ? record.stamps : {};
   }
 
+  /**
+   * Brings the index in line with the Maildir (run at every open; folders whose directories are
+   * unchanged since a clean close are skipped, see clean-close.ts). Sweeps tmp/, restores
+   * accounts and folders from their sidecars, re-points rows at renamed files, drops rows whose
+   * file is gone (or makes them header-only when the server still has the message), and indexes
+   * files the index does not know. On an empty index this is the full rebuild.
+   */
   async reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = {
       sweptTmpFiles: 0,
