@@ -363,7 +363,7 @@ describe('cancelWork', () => {
     expect(progress.last()).toMatchObject({ phase: 'download', done: 60 - here, total: 60 - here });
   });
 
-  it('stops a download after the message in flight, not at the end of a progress chunk', async () => {
+  it('stops a download after the messages in flight (one small batch), not at the end of a progress chunk', async () => {
     const user = await createTestUser(info);
     await putMessages(info, user, messages('Chunk', 60, 2_000), 'Archive');
     const service = await openService();

@@ -147,8 +147,8 @@ export function createMessageHandlers(deps: MessageHandlerDependencies): Message
   };
 
   /**
-   * A download the user asked for, a chunk at a time with progress; Cancel stops it after the
-   * message in flight (the engines check the signal per message).
+   * A download the user asked for, a chunk at a time with progress; Cancel stops it after what is
+   * in flight (the engines check the signal per message, or per batch of bodies for IMAP).
    * The counts are of messages whose bytes are durably here.
    */
   const downloadInChunks = async (

@@ -76,6 +76,8 @@ export interface TestProfile {
   connectivity: Array<{ state: ConnectivityState; error: ErrorPayload | null }>;
   /** Bodies downloaded over the network (completed downloadRaw calls, and messages received by fetchRawBatch). */
   downloads: () => number;
+  /** Commands that fetched bodies (downloadRaw and fetchRawBatch calls): round trips to the server. */
+  bodyFetches: () => number;
   /** How each incremental check was made (ChangeSet.method), in order. */
   changeMethods: string[];
   /** Changes the endpoint the engine connects to (it re-reads the account every time). */
@@ -107,18 +109,21 @@ export async function openProfile(
   const events: RecordedEvent[] = [];
   const connectivity: TestProfile['connectivity'] = [];
   let downloads = 0;
+  let bodyFetches = 0;
   const changeMethods: string[] = [];
   const baseConnect = options.engine?.connect ?? connectImap;
   const connect = async (connectOptions: ImapConnectOptions): Promise<ImapSession> => {
     const session = await baseConnect(connectOptions);
     const downloadRaw = session.downloadRaw.bind(session);
     session.downloadRaw = async (...args) => {
+      bodyFetches += 1;
       const result = await downloadRaw(...args);
       downloads += 1;
       return result;
     };
     const fetchRawBatch = session.fetchRawBatch.bind(session);
     session.fetchRawBatch = async (...args) => {
+      bodyFetches += 1;
       const result = await fetchRawBatch(...args);
       downloads += result.messages.size + result.failed.size;
       return result;
@@ -164,6 +169,7 @@ export async function openProfile(
     events,
     connectivity,
     downloads: () => downloads,
+    bodyFetches: () => bodyFetches,
     changeMethods,
     setEndpoint(endpoint) {
       account = { ...account, imap: endpoint };

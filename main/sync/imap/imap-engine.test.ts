@@ -120,6 +120,48 @@ describe('IMAP engine', () => {
     expect(profile.downloads()).toBe(3);
   });
 
+  it('downloads the bodies the user asks for in a few batched FETCHes, not one per message', async () => {
+    const user = await createTestUser(info);
+    const messages = Array.from({ length: 30 }, (_, index) =>
+      testMessage(`archive ${index + 1}`, `Archived body ${index + 1}.`),
+    );
+    const large = testMessage('archive large', 'x'.repeat(6_000));
+    await putMessages(
+      info,
+      user,
+      [...messages, large].map((message) => message.raw),
+      'Archive',
+    );
+    const profile = await profileFor(info, user, { engine: { smallBodyMaxBytes: 4_000 } });
+    const { store, account } = profile;
+    await profile.engine.syncOnce();
+    const folder = folderByPath(store, account.id, 'Archive');
+    const listed = store.listFolderMessages(folder.id);
+    expect(listed).toHaveLength(31);
+    expect(listed.every((record) => record.residency === 'server')).toBe(true);
+    // Another device deletes one of them before the download.
+    const deleted = listed.find((record) => record.subject === 'archive 7');
+    await withOtherClient(info, user, async (client) => {
+      await client.mailboxOpen('Archive');
+      await client.messageDelete(String(deleted?.imap?.uid), { uid: true });
+    });
+    const fetchesBefore = profile.bodyFetches();
+
+    await profile.engine.fetchBodies(listed.map((record) => record.id));
+
+    // 30 small bodies in batches of 10 (Cancel works between them), the large one streamed alone.
+    expect(profile.bodyFetches() - fetchesBefore).toBeLessThanOrEqual(4);
+    const after = store.listFolderMessages(folder.id);
+    expect(after.map((record) => record.subject)).not.toContain('archive 7');
+    expect(after).toHaveLength(30);
+    const server = new Set((await readServerMessages(info, user, 'Archive')).map(sha256));
+    for (const record of after) {
+      expect(record.residency).toBe('both');
+      expect(server.has(record.sha256 ?? '')).toBe(true);
+      expect(sha256(await store.readRaw(record.id))).toBe(record.sha256);
+    }
+  });
+
   for (const variant of [
     { name: 'CONDSTORE/QRESYNC', ignoreCapabilities: [] as string[], method: 'qresync' },
     { name: 'UID/flag comparison without CONDSTORE', ignoreCapabilities: ['CONDSTORE', 'QRESYNC'], method: 'full' },

@@ -28,7 +28,13 @@ import {
   type EngineContext,
   type SyncOptions,
 } from '../engine';
-import { downloadBody, downloadFolderBodies, type MissingBody } from './body-download';
+import {
+  REQUESTED_BATCH_MAX_BYTES,
+  REQUESTED_BATCH_MAX_MESSAGES,
+  downloadBody,
+  downloadFolderBodies,
+  type MissingBody,
+} from './body-download';
 import { connectivityAfter, isConnectionFailure, toMailError } from './connectivity';
 import { syncFolderTree, type PendingFolderChanges } from './folder-sync';
 import { syncFolderMessages } from './message-sync';
@@ -440,16 +446,7 @@ export class ImapAccountEngine implements AccountEngine {
           if (!record || record.localPath !== null) return 0;
           return (await this.downloadOne(session, record, folder)).size;
         },
-        track: (ids, storing) => {
-          const settled = storing.then(
-            () => undefined,
-            () => undefined,
-          );
-          for (const id of ids) this.storingBodies.set(id, settled);
-          void settled.then(() => {
-            for (const id of ids) if (this.storingBodies.get(id) === settled) this.storingBodies.delete(id);
-          });
-        },
+        track: (ids, storing) => this.trackStoring(ids, storing),
         onProgress: (count, stored) => {
           done += count;
           bytes += stored;
@@ -459,6 +456,26 @@ export class ImapAccountEngine implements AccountEngine {
     }
   }
 
+  /** Lets a downloadOne of a message that a batch is storing wait for that batch (see downloadOne). */
+  private trackStoring(ids: readonly string[], storing: Promise<unknown>): void {
+    const settled = storing.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const id of ids) this.storingBodies.set(id, settled);
+    void settled.then(() => {
+      for (const id of ids) if (this.storingBodies.get(id) === settled) this.storingBodies.delete(id);
+    });
+  }
+
+  /**
+   * Makes bodies local: one message (opening it) alone; several (a download the user asked for, a
+   * mode switch, an export) in pipelined batches per folder, as the offline bodies of a sync, not
+   * one FETCH per message (each a round trip to the server). A message the server no longer has
+   * is removed here (its deletion wins); one that cannot be stored fails the call, after the
+   * others were stored. Cancel (`signal`) takes effect between batches, which are kept small for
+   * that (REQUESTED_BATCH_MAX_MESSAGES).
+   */
   async fetchBodies(messageIds: readonly string[], options: SyncOptions = {}): Promise<void> {
     const wanted = messageIds
       .map((id) => this.store.getMessageRecord(id))
@@ -481,16 +498,46 @@ export class ImapAccountEngine implements AccountEngine {
           folder = this.store.getFolder(folderId);
           if (!folder) continue;
         }
+        const pending: MessageRecord[] = [];
         for (const stale of records) {
-          // Cancel takes effect between two messages, not after the caller's whole chunk.
-          if (options.signal?.aborted) return;
           const record = this.store.getMessageRecord(stale.id);
           if (!record || record.localPath !== null) continue;
           if (record.imap?.uidvalidity !== uidValidity) {
             throw new MailError('NOT_FOUND', `“${record.subject || 'This message'}” is no longer on the server.`);
           }
-          await this.downloadOne(session, record, folder);
+          pending.push(record);
         }
+        if (options.signal?.aborted) return;
+        if (pending.length === 1) {
+          await this.downloadOne(session, pending[0], folder);
+          continue;
+        }
+        const current = folder;
+        const result = await downloadFolderBodies({
+          session,
+          store: this.store,
+          folder: current,
+          missing: pending.map((record) => ({ id: record.id, uid: record.imap?.uid ?? 0, size: record.size })),
+          smallBodyMaxBytes: this.options.smallBodyMaxBytes,
+          batchMaxBytes: Math.min(REQUESTED_BATCH_MAX_BYTES, this.options.bodyBatchBytes ?? REQUESTED_BATCH_MAX_BYTES),
+          batchMaxMessages: REQUESTED_BATCH_MAX_MESSAGES,
+          stopped: () => options.signal?.aborted === true || this.isClosed,
+          downloadLarge: async (body) => {
+            const record = this.store.getMessageRecord(body.id);
+            if (!record || record.localPath !== null) return 0;
+            try {
+              return (await this.downloadOne(session, record, current)).size;
+            } catch (error) {
+              // Gone from the server, and so removed here (downloadOne): as for a small one in a batch.
+              const removed = this.store.getMessageRecord(body.id) === null;
+              if (error instanceof MailError && error.code === 'NOT_FOUND' && removed) return 0;
+              throw error;
+            }
+          },
+          track: (ids, storing) => this.trackStoring(ids, storing),
+          onProgress: () => undefined,
+        });
+        if (result.failures.length > 0) throw result.failures[0].error;
       }
     } catch (error) {
       this.reportFailure(error);
