@@ -47,6 +47,12 @@ const IDLE_TERMINATE_MS = 30_000;
 const MAX_IN_FLIGHT = 32;
 /** …and their bytes, beyond the first. */
 const MAX_IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+/**
+ * The worker's young generation. V8's default (up to 48 MB) grows to its limit under mailparser's
+ * short-lived strings and stays resident: with 6 MB the process's peak RSS in a 10,000-message
+ * sync fell from 281–312 MB to 249–261 MB (three pairs of runs), for 1–3 % more wall time.
+ */
+const WORKER_YOUNG_GENERATION_MB = 6;
 /** Failed starts in a row, or workers dying in a row without one answer, before parsing in-thread. */
 const MAX_FAILURES_IN_A_ROW = 3;
 
@@ -247,15 +253,17 @@ export class ParsePool {
     let worker: Worker;
     try {
       const workerData = { testHooks: this.testHooks };
+      const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
       worker =
         script.kind === 'js'
-          ? new Worker(script.path, { workerData })
+          ? new Worker(script.path, { workerData, resourceLimits })
           : new Worker(
               `require(${JSON.stringify(script.tsxApi)}).register();require(${JSON.stringify(script.path)});`,
               {
                 eval: true,
                 execArgv: [],
                 workerData,
+                resourceLimits,
               },
             );
     } catch {
