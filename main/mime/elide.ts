@@ -145,13 +145,15 @@ function readPartHead(bytes: Buffer, start: number, end: number): PartHead | nul
   } else if (bytes[start] === CR && bytes[start + 1] === LF) {
     blank = start;
   } else {
-    // The first empty line, CRLF or bare LF; the bare LF is looked for only before the first CRLF
-    // one (in a CRLF message it never occurs, and looking for it would read to the end).
-    const crlf = bytes.indexOf('\n\r\n', start);
-    const lfBefore = bytes.subarray(start, crlf === -1 ? bytes.length : crlf).indexOf('\n\n');
-    const found = lfBefore === -1 ? crlf : start + lfBefore;
+    // The first empty line, CRLF or bare LF, within the part: each part's bytes are searched once,
+    // however many parts a hostile message has. The bare LF is looked for only before the first
+    // CRLF one (in a CRLF message it never occurs, and looking for it would read the whole part).
+    const part = bytes.subarray(start, end);
+    const crlf = part.indexOf('\n\r\n');
+    const lfBefore = part.subarray(0, crlf === -1 ? part.length : crlf).indexOf('\n\n');
+    const found = lfBefore !== -1 ? lfBefore : crlf;
     if (found === -1) return null;
-    blank = found + 1;
+    blank = start + found + 1;
   }
   const bodyStart = bytes[blank] === CR ? blank + 2 : blank + 1;
   if (bodyStart > end) return null;
