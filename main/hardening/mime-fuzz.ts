@@ -116,18 +116,27 @@ export async function checkWellFormed(spec: MessageSpec): Promise<void> {
 }
 
 /**
- * The parse for the index, which counts attachment bodies instead of decoding them (elide.ts),
- * gives the same envelope, text, attachments and warnings as a full parse (every base64 body is
- * left out, however short: the generated attachments are small). Returns whether the
- * message had bodies to leave out, so that a run can tell it compared more than unelided ones.
+ * A parse that counts attachment bodies instead of decoding them (elide.ts; every base64 body is
+ * left out, however short: the generated attachments are small) gives the same parts, envelope,
+ * text, attachments and warnings as one that decodes them, and the parse for the index the same
+ * without the parts. Returns whether the message had bodies to leave out, so that a run can tell
+ * it compared more than unelided ones.
  */
-export async function checkIndexParse(spec: MessageSpec, hostile: boolean): Promise<boolean> {
+export async function checkElidedParse(spec: MessageSpec, hostile: boolean): Promise<boolean> {
   const rendered = renderMessage(spec, hostile);
-  const full = await parseMessage(rendered.raw);
+  const full = await parseMessage(rendered.raw, { elide: false });
+  const elided = await parseMessage(rendered.raw, { minElidedBodyBytes: 1 });
   const indexed = await parseMessage(rendered.raw, { indexOnly: true, minElidedBodyBytes: 1 });
   // A parse cut by its time limit on a loaded machine says nothing about the elision.
   const timedOut = (result: ParseResult) => result.parseWarning?.includes('was stopped') === true;
-  if (!timedOut(full) && !timedOut(indexed) && !isDeepStrictEqual(indexed, { ...full, parts: [] })) {
+  if (timedOut(full) || timedOut(elided) || timedOut(indexed)) return false;
+  if (!isDeepStrictEqual(elided, full)) {
+    fail(
+      `the parse that counts attachment bodies differs from the one that decodes them:\n${JSON.stringify(elided).slice(0, 800)}\n${JSON.stringify(full).slice(0, 800)}`,
+      rendered,
+    );
+  }
+  if (!isDeepStrictEqual(indexed, { ...full, parts: [] })) {
     fail(
       `the parse for the index differs from the full parse:\n${JSON.stringify(indexed).slice(0, 800)}\n${JSON.stringify({ ...full, parts: [] }).slice(0, 800)}`,
       rendered,

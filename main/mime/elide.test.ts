@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
 import { countBase64, decodedBase64Size, elideAttachmentBodies, MIN_ELIDED_BODY_BYTES } from './elide';
-import { parseMessage, type ParseResult } from './parse';
+import { openTestStore, temporaryProfile, testAccount } from '../store/test-fixtures';
+import { parseMessage, type ParseInput, type ParseOptions, type ParseResult } from './parse';
 
 const CORPUS = '/work/shared/mail-corpus';
 
@@ -13,11 +14,15 @@ function compose(options: ConstructorParameters<typeof MailComposer>[0]): Promis
   return new MailComposer(options).compile().build();
 }
 
-/** What a parse for the index must give: the full parse's facts, without the decoded parts. */
-async function expectIndexParseAsFull(source: Buffer): Promise<ParseResult> {
-  const full = await parseMessage(source);
-  const indexed = await parseMessage(source, { indexOnly: true });
-  expect(indexed).toEqual({ ...full, parts: [] });
+/**
+ * A parse that counts attachment bodies gives what a parse that decodes them gives (the reference,
+ * `elide: false`), and so does one for the index, without the decoded parts.
+ */
+async function expectElidedAsFull(source: ParseInput, options: ParseOptions = {}): Promise<ParseResult> {
+  const reference = await parseMessage(source, { ...options, elide: false });
+  expect(await parseMessage(source, options)).toEqual(reference);
+  const indexed = await parseMessage(source, { ...options, indexOnly: true });
+  expect(indexed).toEqual({ ...reference, parts: [] });
   return indexed;
 }
 
@@ -50,7 +55,7 @@ describe('counting base64 instead of decoding it', () => {
   });
 });
 
-describe('a parse for the index leaves attachment bodies out', () => {
+describe('a parse leaves attachment bodies out', () => {
   it('gives the same facts as a full parse for nested parts, inline images and attached messages', async () => {
     const image = randomBytes(40_000);
     const inner = await compose({
@@ -77,7 +82,7 @@ describe('a parse for the index leaves attachment bodies out', () => {
     const elision = elideAttachmentBodies(source);
     expect(elision?.sizes).toEqual([40_000, 123_457, inner.length]);
     expect(elision?.source.length).toBeLessThan(source.length / 10);
-    const indexed = await expectIndexParseAsFull(source);
+    const indexed = await expectElidedAsFull(source);
     expect(indexed.attachments.map(({ filename, size }) => [filename, size])).toEqual([
       ['photo.jpg', 40_000],
       ['report.pdf', 123_457],
@@ -106,10 +111,10 @@ describe('a parse for the index leaves attachment bodies out', () => {
     ];
     const bareLf = Buffer.from(lines.join('\n'));
     expect(elideAttachmentBodies(bareLf)?.sizes).toEqual([6_001]);
-    expect((await expectIndexParseAsFull(bareLf)).attachments[0].size).toBe(6_001);
+    expect((await expectElidedAsFull(bareLf)).attachments[0].size).toBe(6_001);
     const cut = crlf(lines.slice(0, -1));
     expect(elideAttachmentBodies(cut)?.sizes).toEqual([6_001]);
-    await expectIndexParseAsFull(cut);
+    await expectElidedAsFull(cut);
   });
 
   it('leaves bodies with anything but base64 in them, and small ones, to the parser', async () => {
@@ -131,7 +136,7 @@ describe('a parse for the index leaves attachment bodies out', () => {
       '--b--',
     ]);
     expect(elideAttachmentBodies(source)).toBeNull();
-    await expectIndexParseAsFull(source);
+    await expectElidedAsFull(source);
   });
 
   it('parses the whole message again when mailparser reads its structure otherwise than the scanner', async () => {
@@ -159,11 +164,11 @@ describe('a parse for the index leaves attachment bodies out', () => {
     const elision = elideAttachmentBodies(source);
     expect(elision?.sizes).toEqual([4_000]);
     // The scanner was fooled: the shortened message reads differently…
-    const misread = await parseMessage(elision?.source ?? Buffer.alloc(0));
-    const full = await parseMessage(source);
+    const misread = await parseMessage(elision?.source ?? Buffer.alloc(0), { elide: false });
+    const full = await parseMessage(source, { elide: false });
     expect(misread.bodyText).not.toEqual(full.bodyText);
     // …and the parse for the index noticed, and parsed the original.
-    const indexed = await expectIndexParseAsFull(source);
+    const indexed = await expectElidedAsFull(source);
     expect(indexed.bodyText).toContain(encoded.slice(0, 76));
   });
 
@@ -175,9 +180,8 @@ describe('a parse for the index leaves attachment bodies out', () => {
         { filename: 'after.txt', content: 'after the cut' },
       ],
     });
-    const full = await parseMessage(source, { maxInputBytes: 50_000 });
-    expect(full.attachments.map((attachment) => attachment.filename)).not.toContain('after.txt');
-    expect(await parseMessage(source, { maxInputBytes: 50_000, indexOnly: true })).toEqual({ ...full, parts: [] });
+    const cut = await expectElidedAsFull(source, { maxInputBytes: 50_000 });
+    expect(cut.attachments.map((attachment) => attachment.filename)).not.toContain('after.txt');
   });
 
   it('reads a stored file whole to leave its attachments out, unless it is longer than the parser reads', async () => {
@@ -194,20 +198,49 @@ describe('a parse for the index leaves attachment bodies out', () => {
           ],
         }),
       );
-      const indexed = await parseMessage({ path }, { indexOnly: true });
-      expect(indexed).toEqual({ ...(await parseMessage({ path })), parts: [] });
+      const indexed = await expectElidedAsFull({ path });
       expect(indexed.attachments.map((attachment) => attachment.size)).toEqual([300_000, 5]);
       // Longer than the parser reads: streamed and cut, as a full parse is.
-      const cut = await parseMessage({ path }, { indexOnly: true, maxInputBytes: 100_000 });
-      expect(cut).toEqual({ ...(await parseMessage({ path }, { maxInputBytes: 100_000 })), parts: [] });
+      const cut = await expectElidedAsFull({ path }, { maxInputBytes: 100_000 });
       expect(cut.parseWarning).toMatch(/Only the first/);
       // A file that is gone: the same warning as for a full parse, nothing thrown.
-      const missing = join(directory, 'gone.eml');
-      const gone = await parseMessage({ path: missing }, { indexOnly: true });
-      expect(gone).toEqual({ ...(await parseMessage({ path: missing })), parts: [] });
+      const gone = await expectElidedAsFull({ path: join(directory, 'gone.eml') });
       expect(gone.parseWarning).toMatch(/could not be read/);
     } finally {
       rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('opens a stored message with its attachments listed at their size, and gives each one whole', async () => {
+    const profile = temporaryProfile('wb-elide-store-');
+    const store = await openTestStore(profile.directory);
+    try {
+      await store.upsertAccount(testAccount('elide', 'pop3'));
+      const folder = await store.upsertFolder({ accountId: 'elide', kind: 'local', path: 'Inbox' });
+      const photo = randomBytes(2_500_001);
+      const report = randomBytes(70_000);
+      const source = await compose({
+        subject: 'Photos',
+        text: 'two files',
+        attachments: [
+          { filename: 'photo.jpg', content: photo },
+          { filename: 'report.pdf', content: report },
+        ],
+      });
+      expect(elideAttachmentBodies(source)?.sizes).toEqual([2_500_001, 70_000]);
+      const { record } = await store.insertMessage({ folderId: folder.id, source });
+      const detail = await store.getMessageDetail(record.id);
+      expect(detail.parts?.map((part) => part.content.trim())).toEqual(['two files']);
+      expect(detail.attachments.map(({ filename, size }) => [filename, size])).toEqual([
+        ['photo.jpg', 2_500_001],
+        ['report.pdf', 70_000],
+      ]);
+      const [first, second] = detail.attachments;
+      expect((await store.getAttachment(record.id, first.partId)).content.equals(photo)).toBe(true);
+      expect((await store.getAttachment(record.id, second.partId)).content.equals(report)).toBe(true);
+    } finally {
+      store.close();
+      profile.remove();
     }
   });
 
@@ -218,8 +251,9 @@ describe('a parse for the index leaves attachment bodies out', () => {
       const path = row.split('\t')[0];
       const source = readFileSync(join(CORPUS, path));
       if (elideAttachmentBodies(source)) elided += 1;
-      const full = await parseMessage(source);
-      expect(await parseMessage(source, { indexOnly: true }), path).toEqual({ ...full, parts: [] });
+      const reference = await parseMessage(source, { elide: false });
+      expect(await parseMessage(source), path).toEqual(reference);
+      expect(await parseMessage(source, { indexOnly: true }), path).toEqual({ ...reference, parts: [] });
     }
     // The corpus has real attachments: the comparison covers elided messages, not only others.
     expect(elided).toBeGreaterThan(10);
