@@ -40,11 +40,18 @@ BASE64_CLASS[CR] = 0;
 BASE64_CLASS[LF] = 0;
 /** The same for two bytes at once: their alphabet characters (0–2), plus PAIR_INVALID for anything else. */
 const PAIR_INVALID = 8;
-const BASE64_PAIR_CLASS = new Uint8Array(65536);
-for (let pair = 0; pair < 65536; pair += 1) {
-  const first = BASE64_CLASS[pair & 0xff];
-  const second = BASE64_CLASS[pair >>> 8];
-  BASE64_PAIR_CLASS[pair] = (first & 1) + (second & 1) + ((first | second) & 2 ? PAIR_INVALID : 0);
+let pairClasses: Uint8Array | null = null;
+
+/** Made at the first count, not at start-up (≈ 4 ms that a CLI command that parses nothing would pay). */
+function base64PairClasses(): Uint8Array {
+  if (pairClasses) return pairClasses;
+  pairClasses = new Uint8Array(65536);
+  for (let pair = 0; pair < 65536; pair += 1) {
+    const first = BASE64_CLASS[pair & 0xff];
+    const second = BASE64_CLASS[pair >>> 8];
+    pairClasses[pair] = (first & 1) + (second & 1) + ((first | second) & 2 ? PAIR_INVALID : 0);
+  }
+  return pairClasses;
 }
 
 /** A plain type/subtype (RFC 2045 §5.1 tokens); anything stranger is left to the parser. */
@@ -106,11 +113,12 @@ export function countBase64(bytes: Buffer, start: number, end: number): number {
   }
   const wordCount = (padding - index) >> 2;
   if (wordCount > 0) {
+    const pairClass = base64PairClasses();
     const words = new Uint32Array(bytes.buffer, bytes.byteOffset + index, wordCount);
     for (let word = 0; word < wordCount; word += 1) {
       const value = words[word];
-      const low = BASE64_PAIR_CLASS[value & 0xffff];
-      const high = BASE64_PAIR_CLASS[value >>> 16];
+      const low = pairClass[value & 0xffff];
+      const high = pairClass[value >>> 16];
       characters += (low & 3) + (high & 3);
       invalid |= (low | high) & PAIR_INVALID;
     }
