@@ -455,8 +455,11 @@ export async function parseMessage(input: ParseInput, options: ParseOptions = {}
   const elision =
     bytes !== null && bytes.length <= maxInputBytes ? elideAttachmentBodies(bytes, options.minElidedBodyBytes) : null;
   if (bytes !== null && elision) {
-    const { result, elisionHeld } = await parseWith(bytes, options, elision);
-    if (elisionHeld) return result;
+    const { result, elisionHeld, timedOut } = await parseWith(bytes, options, elision);
+    // A parse of the shortened message that ran out of time says what it read, as any parse that
+    // runs out of time: the whole message would take longer still (and a parse worker's watchdog
+    // allows one time limit, not two).
+    if (elisionHeld || timedOut) return result;
   }
   return (await parseWith(bytes ?? input, options, null)).result;
 }
@@ -494,7 +497,7 @@ async function parseWith(
   original: ParseInput,
   options: ParseOptions,
   elision: Elision | null,
-): Promise<{ result: ParseResult; elisionHeld: boolean }> {
+): Promise<{ result: ParseResult; elisionHeld: boolean; timedOut: boolean }> {
   const input = elision ? elision.source : original;
   const maxInputBytes = options.maxInputBytes ?? MAX_PARSE_INPUT_BYTES;
   const timeoutMs = options.timeoutMs ?? PARSE_TIMEOUT_MS;
@@ -681,5 +684,9 @@ async function parseWith(
   };
   // The elision holds when the parse ran to its end and each marker came back, once, as the whole
   // content of an attachment: mailparser then read every elided body as the scanner did.
-  return { result, elisionHeld: finished === 'end' && markersSeen.every((count) => count === 1) };
+  return {
+    result,
+    elisionHeld: finished === 'end' && markersSeen.every((count) => count === 1),
+    timedOut: finished === 'timeout',
+  };
 }
