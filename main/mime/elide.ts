@@ -6,10 +6,10 @@
  * nevertheless splits every line of an attachment's body, decodes it and hashes it: on the
  * benchmark corpus, messages with attachments take half of all parse time, and a message with
  * 10 MB of photos takes ≈ 160 ms to open. So before a parse (not one that captures an attachment's
- * content), each base64 body of a non-text leaf part is replaced by a marker:
- * a few bytes of base64 that decode to a number unique to this parse. Its decoded size is counted
- * here instead (base64 needs no decoding to know its length). mailparser then parses a message of
- * the same structure, with the same headers and text parts, a fraction of the size.
+ * content), each base64 body of a non-text leaf part is replaced by a marker: a few bytes of base64
+ * that decode to this process's random mark and the body's number. Its decoded size is counted here
+ * instead (base64 needs no decoding to know its length). mailparser then parses a message of the
+ * same structure, with the same headers and text parts, a fraction of the size.
  *
  * This scanner reads the MIME structure independently of mailsplit, so the two could disagree on
  * malformed input. Nothing here is trusted: parse.ts keeps the elision only when each marker comes
