@@ -19,6 +19,7 @@
  * short enough to be parsed whole (a cut message would be cut elsewhere once shortened).
  */
 import { randomBytes } from 'node:crypto';
+import { firstHeader, readRawHeaders } from './raw-headers';
 
 /** A body shorter than this is left in: eliding it saves less than the bookkeeping costs. */
 export const MIN_ELIDED_BODY_BYTES = 2048;
@@ -167,31 +168,17 @@ function readPartHead(bytes: Buffer, start: number, end: number): PartHead | nul
   }
   const bodyStart = bytes[blank] === CR ? blank + 2 : blank + 1;
   if (bodyStart > end) return null;
-  const fields = new Map<string, string>();
-  let current: string | null = null;
-  for (const line of bytes.toString('latin1', start, blank).split(/\r?\n/)) {
-    if ((line.startsWith(' ') || line.startsWith('\t')) && current !== null) {
-      fields.set(current, `${fields.get(current) ?? ''}${line}`);
-      continue;
-    }
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      current = null;
-      continue;
-    }
-    const name = line.slice(0, colon).trim().toLowerCase();
-    // The first of a repeated field counts, as in mailsplit (getFirst); later ones are not read.
-    current = fields.has(name) ? null : name;
-    if (current !== null) fields.set(current, line.slice(colon + 1));
-  }
-  const contentTypeField = fields.get('content-type') ?? '';
+  // The fields as the fallback reader reads them (raw-headers.ts): unfolded, the first of a repeated
+  // field counting, as in mailsplit (getFirst).
+  const fields = readRawHeaders(bytes.subarray(start, blank));
+  const contentTypeField = firstHeader(fields, 'content-type') ?? '';
   const semicolon = contentTypeField.indexOf(';');
   const contentType = (semicolon === -1 ? contentTypeField : contentTypeField.slice(0, semicolon)).trim().toLowerCase();
   const boundaryMatch = /;\s*boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))/i.exec(contentTypeField);
   return {
     contentType,
     boundary: boundaryMatch ? (boundaryMatch[1] ?? boundaryMatch[2]) : null,
-    encoding: (fields.get('content-transfer-encoding') ?? '').trim().toLowerCase(),
+    encoding: (firstHeader(fields, 'content-transfer-encoding') ?? '').toLowerCase(),
     bodyStart,
   };
 }
@@ -264,7 +251,9 @@ function scanMultipart(
   scan: Scan,
 ): void {
   if (depth > MAX_SCAN_DEPTH) return;
-  const boundary = Buffer.from(boundaryText, 'latin1');
+  // The header was read as UTF-8 (readRawHeaders), so the boundary goes back to bytes the same way;
+  // one that is not valid UTF-8 then matches no line, and nothing is elided under it.
+  const boundary = Buffer.from(boundaryText, 'utf8');
   let partStart = -1;
   for (const delimiter of delimiters(bytes, boundary, from, end)) {
     if (partStart !== -1) scanPart(bytes, partStart, delimiter.lineStart, depth + 1, scan);
