@@ -33,6 +33,8 @@ import {
   REQUESTED_BATCH_MAX_MESSAGES,
   downloadBody,
   downloadFolderBodies,
+  type FolderBodiesOptions,
+  type FolderBodiesResult,
   type MissingBody,
 } from './body-download';
 import { connectivityAfter, isConnectionFailure, toMailError } from './connectivity';
@@ -433,20 +435,9 @@ export class ImapAccountEngine implements AccountEngine {
     const stopped = (): boolean => signal?.aborted === true || this.isClosed;
     for (const { folder, missing } of work) {
       if (stopped()) return;
-      await downloadFolderBodies({
-        session,
-        store: this.store,
-        folder,
-        missing,
-        smallBodyMaxBytes: this.options.smallBodyMaxBytes,
+      await this.downloadBodies(session, folder, missing, {
         batchMaxBytes: this.options.bodyBatchBytes,
         stopped,
-        downloadLarge: async (body) => {
-          const record = this.store.getMessageRecord(body.id);
-          if (!record || record.localPath !== null) return 0;
-          return (await this.downloadOne(session, record, folder)).size;
-        },
-        track: (ids, storing) => this.trackStoring(ids, storing),
         onProgress: (count, stored) => {
           done += count;
           bytes += stored;
@@ -454,6 +445,39 @@ export class ImapAccountEngine implements AccountEngine {
         },
       });
     }
+  }
+
+  /**
+   * Bodies of one folder in pipelined batches (body-download.ts), the large ones streamed one at a
+   * time through downloadOne. A large one the server no longer has is removed by downloadOne and
+   * counts as removed, as a small one missing from its batch does.
+   */
+  private downloadBodies(
+    session: ImapSession,
+    folder: FolderRecord,
+    missing: readonly MissingBody[],
+    options: Pick<FolderBodiesOptions, 'batchMaxBytes' | 'batchMaxMessages' | 'stopped' | 'onProgress'>,
+  ): Promise<FolderBodiesResult> {
+    return downloadFolderBodies({
+      ...options,
+      session,
+      store: this.store,
+      folder,
+      missing,
+      smallBodyMaxBytes: this.options.smallBodyMaxBytes,
+      downloadLarge: async (body) => {
+        const record = this.store.getMessageRecord(body.id);
+        if (!record || record.localPath !== null) return 0;
+        try {
+          return (await this.downloadOne(session, record, folder)).size;
+        } catch (error) {
+          const removed = this.store.getMessageRecord(body.id) === null;
+          if (error instanceof MailError && error.code === 'NOT_FOUND' && removed) return 0;
+          throw error;
+        }
+      },
+      track: (ids, storing) => this.trackStoring(ids, storing),
+    });
   }
 
   /** Lets a downloadOne of a message that a batch is storing wait for that batch (see downloadOne). */
@@ -512,29 +536,11 @@ export class ImapAccountEngine implements AccountEngine {
           await this.downloadOne(session, pending[0], folder);
           continue;
         }
-        const current = folder;
-        const result = await downloadFolderBodies({
-          session,
-          store: this.store,
-          folder: current,
-          missing: pending.map((record) => ({ id: record.id, uid: record.imap?.uid ?? 0, size: record.size })),
-          smallBodyMaxBytes: this.options.smallBodyMaxBytes,
+        const missing = pending.map((record) => ({ id: record.id, uid: record.imap?.uid ?? 0, size: record.size }));
+        const result = await this.downloadBodies(session, folder, missing, {
           batchMaxBytes: Math.min(REQUESTED_BATCH_MAX_BYTES, this.options.bodyBatchBytes ?? REQUESTED_BATCH_MAX_BYTES),
           batchMaxMessages: REQUESTED_BATCH_MAX_MESSAGES,
           stopped: () => options.signal?.aborted === true || this.isClosed,
-          downloadLarge: async (body) => {
-            const record = this.store.getMessageRecord(body.id);
-            if (!record || record.localPath !== null) return 0;
-            try {
-              return (await this.downloadOne(session, record, current)).size;
-            } catch (error) {
-              // Gone from the server, and so removed here (downloadOne): as for a small one in a batch.
-              const removed = this.store.getMessageRecord(body.id) === null;
-              if (error instanceof MailError && error.code === 'NOT_FOUND' && removed) return 0;
-              throw error;
-            }
-          },
-          track: (ids, storing) => this.trackStoring(ids, storing),
           onProgress: () => undefined,
         });
         if (result.failures.length > 0) throw result.failures[0].error;
