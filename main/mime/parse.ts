@@ -472,16 +472,8 @@ async function readWhole(path: string, maxBytes: number): Promise<Buffer | null>
   try {
     const handle = await open(path, 'r');
     try {
-      const { size } = await handle.stat();
-      if (size > maxBytes) return null;
-      const bytes = Buffer.allocUnsafe(size);
-      let filled = 0;
-      while (filled < size) {
-        const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return bytes.subarray(0, filled);
+      if ((await handle.stat()).size > maxBytes) return null;
+      return await handle.readFile();
     } finally {
       await handle.close();
     }
