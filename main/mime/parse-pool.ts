@@ -169,6 +169,14 @@ export class ParsePool {
     return this.slots.length;
   }
 
+  /**
+   * What the index stores of one message (envelope, text, attachment facts; no decoded parts, which
+   * would be copied back from the worker for nothing): what every store and sync path asks for.
+   */
+  parseForIndex(input: ParseInput): Promise<ParseResult> {
+    return this.parse(input, { indexOnly: true });
+  }
+
   /** Parses one message; the same contract as parseMessage (never rejects). */
   parse(input: ParseInput, options: ParseOptions = {}): Promise<ParseResult> {
     return new Promise<ParseResult>((resolve) => {

@@ -1396,7 +1396,7 @@ export class MessageStore {
       // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker parses
       // one message at a time, each with its own time limit.
       const parsing = Promise.all(
-        fresh.map(({ input }) => input.parsed ?? sharedParsePool().parse(input.source, { indexOnly: true })),
+        fresh.map(({ input }) => input.parsed ?? sharedParsePool().parseForIndex(input.source)),
       );
       parsing.catch(() => undefined);
       const written = await writeMessageBatch(
@@ -1577,7 +1577,7 @@ export class MessageStore {
           // arrived, or now) runs while the thread pool writes and fsyncs the files. The worker
           // parses one message at a time, each with its own time limit.
           const parsing = Promise.all(
-            group.map(({ source, parsed }) => parsed ?? sharedParsePool().parse(source, { indexOnly: true })),
+            group.map(({ source, parsed }) => parsed ?? sharedParsePool().parseForIndex(source)),
           );
           parsing.catch(() => undefined);
           await ensureMaildir(directory);

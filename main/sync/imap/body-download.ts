@@ -192,9 +192,7 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
       )
       .then((raw) => ({
         raw,
-        parsing: new Map(
-          [...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parse(source, { indexOnly: true })]),
-        ),
+        parsing: new Map([...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parseForIndex(source)])),
       }));
     // Awaited when its turn comes; a failure before then must not be an unhandled rejection.
     fetching.catch(() => undefined);

@@ -325,7 +325,7 @@ async function downloadWhole(
     const download = byNumber.get(number);
     if (!download || received.has(number)) return;
     received.add(number);
-    const parsed = download.attachTo === null ? sharedParsePool().parse(bytes, { indexOnly: true }) : undefined;
+    const parsed = download.attachTo === null ? sharedParsePool().parseForIndex(bytes) : undefined;
     await batches.add({ download, bytes, parsed });
   };
   let remaining = downloads
