@@ -12,7 +12,7 @@
  *   message never comes back.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,7 +29,7 @@ import type {
   SortDirection,
   SortKey,
 } from '../../shared/model';
-import { parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
+import { MAX_PARSE_INPUT_BYTES, parseMessage, threadIdOf, type Envelope, type ParsedMessage } from '../mime/parse';
 import { sharedParsePool } from '../mime/parse-pool';
 import { openIndexDatabase, translateSqliteError, type IndexDatabase } from './database';
 import { buildFtsQuery } from './fts-query';
@@ -2590,13 +2590,17 @@ export class MessageStore {
     const path = join(file.folderDir, 'cur', file.fileName);
     let sha256: string;
     let receivedAt: number;
+    let bytes: Buffer | null;
     try {
-      sha256 = await hashFile(path);
-      receivedAt = await this.receivedTime(path);
+      const details = await stat(path);
+      receivedAt = Math.round(details.mtimeMs);
+      // Read once, then hashed and parsed from memory, when the parser would read it whole anyway.
+      bytes = details.size <= MAX_PARSE_INPUT_BYTES ? await readFile(path) : null;
+      sha256 = bytes ? createHash('sha256').update(bytes).digest('hex') : await hashFile(path);
     } catch {
       return null;
     }
-    const parsed = await parseMessage({ path });
+    const parsed = await parseMessage(bytes ?? { path });
     const flags = normalizeFlags(name.flags);
     const onServer = name.imap !== null || name.popUidl !== null;
     const values = this.fullRowValues(
