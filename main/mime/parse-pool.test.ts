@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,23 @@ describe('the parse worker pool', () => {
     const captured = await pool.parse({ path: torture }, { capturePartId: partId });
     expect(Buffer.isBuffer(captured.captured?.content)).toBe(true);
     expect(captured.captured).toEqual((await parseMessage({ path: torture }, { capturePartId: partId })).captured);
+  });
+
+  it('hashes the bytes of a parse for the index on the worker: exactly the message, also for a view of a pooled buffer', async () => {
+    const sources = [...corpusSample(40).map((file) => readFileSync(file)), plain('pooled one'), plain('pooled two')];
+    const pool = newPool({ workers: 1 });
+    const results = await Promise.all(sources.map((source) => pool.parseForIndex(source)));
+    expect(pool.usesWorkers).toBe(true);
+    expect(results.map((result) => result.sourceSha256)).toEqual(
+      sources.map((source) => createHash('sha256').update(source).digest('hex')),
+    );
+    // A stored file is not hashed by the parse (the store hashes what it reads itself).
+    expect((await pool.parseForIndex({ path: join(CORPUS, 'postal-mime', 'mimetorture.eml') })).sourceSha256).toBe(
+      undefined,
+    );
+    // Without a worker the calling thread hashes as well.
+    const inThread = newPool({ workers: 0 });
+    expect((await inThread.parseForIndex(sources[0])).sourceSha256).toBe(results[0].sourceSha256);
   });
 
   it('recovers from a worker that dies mid-parse: every message still gets its result, later parses use a new worker', async () => {

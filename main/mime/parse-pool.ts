@@ -172,9 +172,10 @@ export class ParsePool {
   /**
    * What the index stores of one message (envelope, text, attachment facts; no decoded parts, which
    * would be copied back from the worker for nothing): what every store and sync path asks for.
+   * Bytes in memory are also hashed there (`sourceSha256`), off the main thread.
    */
   parseForIndex(input: ParseInput): Promise<ParseResult> {
-    return this.parse(input, { indexOnly: true });
+    return this.parse(input, { indexOnly: true, digest: true });
   }
 
   /** Parses one message; the same contract as parseMessage (never rejects). */

@@ -15,6 +15,7 @@
  * HTML → text with a linear scanner, and a guarantee: `parseMessage` never throws and always
  * settles within PARSE_TIMEOUT_MS, returning what it could read plus a warning.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -77,6 +78,12 @@ export interface ParsedMessage {
   hasAttachments: boolean;
   /** Null when the message parsed completely. */
   parseWarning: string | null;
+  /**
+   * SHA-256 (hex) of the message bytes, when the parse was asked for it (`digest`) and given them in
+   * memory: computed where the parse runs, on the parse worker, so that the store does not hash
+   * every downloaded message a second time on the main thread.
+   */
+  sourceSha256?: string;
 }
 
 /** The message bytes: in memory, or a stored file (read from disk, never whole). */
@@ -100,6 +107,8 @@ export interface ParseOptions {
   elide?: boolean;
   /** For tests: the shortest attachment body counted instead of decoded (elide.ts). */
   minElidedBodyBytes?: number;
+  /** Also hash a Buffer input: the result's `sourceSha256`. */
+  digest?: boolean;
 }
 
 export interface ParseResult extends ParsedMessage {
@@ -443,6 +452,14 @@ function loadMailparser(): Promise<typeof import('mailparser')> {
  * what it could extract (at least the raw headers) with `parseWarning` set.
  */
 export async function parseMessage(input: ParseInput, options: ParseOptions = {}): Promise<ParseResult> {
+  const result = await parseWithoutDigest(input, options);
+  if (options.digest === true && Buffer.isBuffer(input)) {
+    result.sourceSha256 = createHash('sha256').update(input).digest('hex');
+  }
+  return result;
+}
+
+async function parseWithoutDigest(input: ParseInput, options: ParseOptions): Promise<ParseResult> {
   const maxInputBytes = options.maxInputBytes ?? MAX_PARSE_INPUT_BYTES;
   if (options.elide === false || options.capturePartId !== undefined) {
     return (await parseWith(input, options, null)).result;

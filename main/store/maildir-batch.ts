@@ -37,8 +37,12 @@ export interface BatchFile {
   receivedAt: Date | null;
 }
 
-/** A written file and its modification time in milliseconds (the received time of the row). */
-export interface BatchWritten extends WrittenMessage {
+/**
+ * A written file and its modification time in milliseconds (the received time of the row); its
+ * SHA-256 is null when the caller hashes the bytes elsewhere (`hash: false`).
+ */
+export interface BatchWritten extends Omit<WrittenMessage, 'sha256'> {
+  sha256: string | null;
   mtimeMs: number;
 }
 
@@ -51,6 +55,11 @@ export interface BatchWriteOptions {
   concurrency?: number;
   /** All or nothing: after the first failure no further file is started. */
   stopAtFirstFailure?: boolean;
+  /**
+   * False: the files' SHA-256 is not computed here (BatchWritten.sha256 is null) because the caller
+   * has it from the parse worker (ParseOptions.digest). Default true.
+   */
+  hash?: boolean;
 }
 
 function isDiskFull(error: unknown): boolean {
@@ -97,8 +106,9 @@ async function writeOne(
   file: BatchFile,
   host: string,
   time: number,
-  onStep: BatchWriteOptions['onStep'],
+  options: Pick<BatchWriteOptions, 'onStep' | 'hash'>,
 ): Promise<BatchWritten> {
+  const onStep = options.onStep;
   const tmpPath = join(folderDir, 'tmp', formatTmpName(time, file.id, host));
   let fd: number | null = null;
   let renamed = false;
@@ -131,7 +141,7 @@ async function writeOne(
     const finalPath = join(folderDir, 'cur', fileName);
     await fileCalls.rename(tmpPath, finalPath);
     renamed = true;
-    const sha256 = createHash('sha256').update(file.source).digest('hex');
+    const sha256 = options.hash === false ? null : createHash('sha256').update(file.source).digest('hex');
     return { path: finalPath, fileName, id: file.id, size, sha256, time, mtimeMs };
   } catch (error) {
     if (fd !== null) await fileCalls.close(fd).catch(() => undefined);
@@ -162,7 +172,7 @@ export async function writeFilesInParallel(
       next += 1;
       const file = files[index];
       try {
-        results[index] = { id: file.id, written: await writeOne(folderDir, file, host, time, options.onStep) };
+        results[index] = { id: file.id, written: await writeOne(folderDir, file, host, time, options) };
       } catch (error) {
         failed = true;
         results[index] = { id: file.id, error: error instanceof Error ? error : new Error(String(error)) };

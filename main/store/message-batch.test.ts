@@ -68,6 +68,32 @@ describe('insertMessageBatch', () => {
     expect(filesIn(directory, inboxId, 'tmp')).toEqual([]);
   });
 
+  it('returns each new message as the index then holds it, with its conversation, local and unread state', async () => {
+    const { store, inboxId } = await popStore();
+    const older = await store.insertMessageBatch(inboxId, [
+      { source: buildMessage({ subject: 'Plans', messageId: '<plans@example.org>' }), popUidl: 'p-1' },
+    ]);
+    const sources = [
+      buildMessage({ subject: 'Re: Plans', messageId: '<re1@example.org>', inReplyTo: '<plans@example.org>' }),
+      buildMessage({ subject: 'Re: Re: Plans', messageId: '<re2@example.org>', inReplyTo: '<re1@example.org>' }),
+      buildMessage({ subject: 'Alone', html: '<p>Only <b>HTML</b></p>' }),
+    ];
+    const results = await store.insertMessageBatch(inboxId, [
+      { source: sources[0], popUidl: 'p-2', flags: ['\\Seen'] },
+      { source: sources[1], popUidl: 'p-3' },
+      { source: sources[2], onServer: false },
+    ]);
+    for (const { record } of results) expect(record).toEqual(store.getMessageRecord(record.id));
+    expect(results[0].record.threadId).toBe(older[0].record.threadId);
+    expect(results[1].record.threadId).toBe(older[0].record.threadId);
+    expect(results[2].record.threadId).not.toBe(older[0].record.threadId);
+    expect(results.map(({ record }) => [record.residency, record.flags.includes('\\Seen')])).toEqual([
+      ['both', true],
+      ['both', false],
+      ['local', false],
+    ]);
+  });
+
   it('leaves no file behind when the index commit fails', async () => {
     const { store, directory, inboxId } = await popStore();
     const sources = Array.from({ length: 12 }, (_, index) => buildMessage({ subject: `Lost ${index}` }));
