@@ -6,10 +6,11 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createTestUser, putMessages, readServerMessages } from '../../../e2e/mailserver/test-users';
 import type { TestUser } from '../../../e2e/mailserver/types';
 import { MailError } from '../../../shared/errors';
+import { startThrottledProxy } from '../../../e2e/support/throttled-proxy';
 import { startReslicingProxy } from '../../protocols/testing/reslicing-proxy';
 import { openMessageStore } from '../../store/message-store';
 import { BATCH_MAX_MESSAGES } from './download-batches';
@@ -157,4 +158,51 @@ describe('POP3 batched download', () => {
     expect(inboxFileCount(profile.directory)).toBe(total);
     expect(await serverHashes(user)).toEqual(expected);
   }, 120_000);
+
+  it('Cancel in the middle of a large message stops its download at once; the next check downloads it whole', async () => {
+    const user = await createTestUser(server);
+    const raws = [smallMessage(1), smallMessage(2), largeMessage(3)];
+    await putMessages(server, user, raws);
+    const expected = await serverHashes(user);
+    // ≈ 8 MB at 256 KB/s: half a minute to download, were it not stopped.
+    const proxy = await startThrottledProxy({ host: server.noTls.host, port: server.noTls.pop3 }, 256 * 1024);
+    cleanups.push(() => proxy.close());
+    const profile = await openTestProfile('wb-pop3-cancel-large-');
+    cleanups.push(() => profile.remove());
+    const endpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true } as const;
+    const account = pop3Account(user, endpoint, { leaveOnServer: { kind: 'forever' } });
+    const context = recordingContext(profile.store, account, user.password);
+    const engine = createPop3Engine(context);
+    cleanups.push(() => engine.close());
+    const downloaded = () =>
+      context
+        .eventsNamed('syncProgress')
+        .filter((event) => event.phase === 'download')
+        .map((event) => event.done)
+        .at(-1) ?? 0;
+
+    const pass = engine.syncOnce();
+    pass.catch(() => undefined);
+    // The two small ones are stored; the large one is on its way.
+    await vi.waitFor(() => expect(downloaded()).toBe(2), { timeout: 20_000, interval: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const pressed = Date.now();
+    expect(await engine.cancel()).toBe(true);
+    await expect(pass).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - pressed, 'stopped without waiting for the rest of the message').toBeLessThan(5_000);
+
+    expect(
+      allMessages(profile.store)
+        .map((record) => record.subject)
+        .sort(),
+    ).toEqual(['small 1', 'small 2']);
+    expect(inboxFileCount(profile.directory), 'no part of the large message is kept').toBe(2);
+    expect(await serverHashes(user), 'nothing left the server').toEqual(expected);
+
+    proxy.setRate(Infinity);
+    await engine.syncOnce();
+    expect(engine.lastPass?.downloaded).toBe(1);
+    expect(storedHashes(profile.store).sort()).toEqual(expected);
+    expect(inboxFileCount(profile.directory)).toBe(3);
+  }, 60_000);
 });
