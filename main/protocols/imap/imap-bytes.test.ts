@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestUser, putMessage, readServerMessages } from '../../../e2e/mailserver/test-users';
 import type { TestUser } from '../../../e2e/mailserver/types';
 import type { ServerEndpoint } from '../../../shared/model';
+import { startThrottledProxy } from '../../../e2e/support/throttled-proxy';
 import { startReslicingProxy, type Slicing } from '../testing/reslicing-proxy';
 import type { ImapSession } from './imap-mailbox';
 import { RAW_CHUNK_BYTES, SMALL_MESSAGE_MAX_BYTES } from './imapflow-session';
@@ -174,6 +175,31 @@ describe('fetchRawBatch', () => {
       expect(big.messages.get(tenMegabyteUid)?.equals(serverMessages[tenMegabyteUid - 1])).toBe(true);
     });
   });
+
+  it('hands on each message as soon as it has arrived, before the rest of the batch (a slow link)', async () => {
+    const uids = [...smallUids, tenMegabyteUid];
+    // 10 MB at 8 MB/s: the last message ends more than a second after the first ones arrived.
+    const proxy = await startThrottledProxy({ host: info.noTls.host, port: info.noTls.imap }, 8 * 1024 * 1024);
+    try {
+      const endpoint: ServerEndpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true };
+      await withSession(user, endpoint, async (session) => {
+        const handedOn: Array<{ uid: number; bytes: Buffer; at: number }> = [];
+        const result = await session.fetchRawBatch('INBOX', [...uids, 9_999], (uid, bytes) =>
+          handedOn.push({ uid, bytes, at: Date.now() }),
+        );
+        const ended = Date.now();
+        expect(handedOn.map((entry) => entry.uid).sort((left, right) => left - right)).toEqual(uids);
+        for (const { uid, bytes } of handedOn) expect(bytes).toBe(result.messages.get(uid));
+        expect(handedOn.every(({ uid, bytes }) => bytes.equals(serverMessages[uid - 1]))).toBe(true);
+        const first = Math.min(...handedOn.map((entry) => entry.at));
+        expect(ended - first, 'the first messages were handed on while the 10 MB one was on its way').toBeGreaterThan(
+          700,
+        );
+      });
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
 });
 
 describe('through a re-slicing proxy', () => {

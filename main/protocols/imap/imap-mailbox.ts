@@ -238,8 +238,14 @@ export interface ImapSession {
    * The exact bytes of several messages in ONE `UID FETCH` (BODY.PEEK[], so \Seen is not set), each
    * checked against the RFC822.SIZE sent with it. Every message is held in memory until the command
    * ends: the caller keeps the set's total size small (a few MiB, from the sizes it already knows).
+   * `onMessage` sees each delivered message as soon as it has arrived whole (so that its parse can
+   * begin while the rest is on the wire); it must not use the session.
    */
-  fetchRawBatch(path: string, uids: readonly number[]): Promise<RawBatch>;
+  fetchRawBatch(
+    path: string,
+    uids: readonly number[],
+    onMessage?: (uid: number, source: Buffer) => void,
+  ): Promise<RawBatch>;
 
   append(
     path: string,

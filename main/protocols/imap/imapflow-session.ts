@@ -741,18 +741,23 @@ export class ImapflowSession implements ImapSession {
     });
   }
 
-  fetchRawBatch(path: string, uids: readonly number[]): Promise<RawBatch> {
+  fetchRawBatch(
+    path: string,
+    uids: readonly number[],
+    onMessage?: (uid: number, source: Buffer) => void,
+  ): Promise<RawBatch> {
     return this.operate(`downloading messages from ${path}`, async () => {
       const wanted = requireUids(uids);
       await this.ensureSelected(path, false);
-      const fetched = await this.client.fetchAll(
+      const wantedSet = new Set(wanted);
+      const result: RawBatch = { messages: new Map(), failed: new Map(), missing: [], bytes: 0 };
+      // fetchAll's loop, with each message handed on as it arrives. No command runs inside it (see
+      // the file comment): onMessage must not use the session.
+      for await (const message of this.client.fetch(
         formatUidSet(wanted),
         { uid: true, size: true, source: true },
         { uid: true },
-      );
-      const wantedSet = new Set(wanted);
-      const result: RawBatch = { messages: new Map(), failed: new Map(), missing: [], bytes: 0 };
-      for (const message of fetched) {
+      )) {
         // A FETCH for another UID (unsolicited, RFC 3501 section 7.4.2) or without bytes is not an answer.
         if (!isUid(message.uid) || !wantedSet.has(message.uid) || !message.source) continue;
         result.bytes += message.source.length;
@@ -768,7 +773,9 @@ export class ImapflowSession implements ImapSession {
           );
           continue;
         }
+        if (result.messages.has(message.uid)) continue;
         result.messages.set(message.uid, message.source);
+        onMessage?.(message.uid, message.source);
       }
       result.missing = wanted.filter((uid) => !result.messages.has(uid) && !result.failed.has(uid));
       return result;

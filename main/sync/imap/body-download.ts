@@ -183,17 +183,19 @@ export async function downloadFolderBodies(options: FolderBodiesOptions): Promis
   const result: FolderBodiesResult = { stored: 0, bytes: 0, failures: [], removed: 0 };
   // The parse worker loads (≈ 0.1 s) while the first FETCH is on the wire, not after it arrived.
   if (units.some((unit) => unit.kind === 'batch')) sharedParsePool().warm();
-  /** A batch's FETCH; as soon as its bytes are here, their parses begin on the parse worker. */
+  /**
+   * A batch's FETCH. Each message's parse begins on the parse worker as soon as the message has
+   * arrived, so the worker parses while the rest of the batch is still on the wire.
+   */
   const startFetch = (unit: Extract<Unit, { kind: 'batch' }>): Promise<ParsedBatch> => {
+    const parsing = new Map<number, Promise<ParsedMessage>>();
     const fetching = session
       .fetchRawBatch(
         folder.path,
         unit.bodies.map((body) => body.uid),
+        (uid, source) => parsing.set(uid, sharedParsePool().parseForIndex(source)),
       )
-      .then((raw) => ({
-        raw,
-        parsing: new Map([...raw.messages].map(([uid, source]) => [uid, sharedParsePool().parseForIndex(source)])),
-      }));
+      .then((raw) => ({ raw, parsing }));
     // Awaited when its turn comes; a failure before then must not be an unhandled rejection.
     fetching.catch(() => undefined);
     return fetching;

@@ -75,9 +75,9 @@ describe('IMAP bodies for offline reading, batched', () => {
     const connect = async (options: ImapConnectOptions): Promise<ImapSession> => {
       const session = await connectImap(options);
       const fetchRawBatch = session.fetchRawBatch.bind(session);
-      session.fetchRawBatch = async (path, uids) => {
+      session.fetchRawBatch = async (path, uids, onMessage) => {
         batches.push([...uids]);
-        return fetchRawBatch(path, uids);
+        return fetchRawBatch(path, uids, onMessage);
       };
       return session;
     };
