@@ -98,6 +98,24 @@ function floorContender(context: SyncFigureContext, mode: 'imap-bodies' | 'imap-
   };
 }
 
+/** The disk floor (floor.ts maildir-write): the box's messages written as durable Maildir files. */
+function diskFloorContender(context: SyncFigureContext, box: CorpusMailbox, name: string): Contender {
+  const target = path.join(context.workDir, `disk-floor-${name}`);
+  return {
+    name: 'disk floor',
+    prepare: () => rm(target, { recursive: true, force: true }),
+    run: async () => {
+      const run = await timeProcess(process.execPath, [context.floorScript, 'maildir-write', box.user.maildir, target]);
+      const { messages } = JSON.parse(run.stdout) as { messages: number };
+      if (messages !== box.messages) throw new Error(`the disk floor wrote ${messages} of ${box.messages} messages`);
+      await rm(target, { recursive: true, force: true });
+      return run;
+    },
+  };
+}
+
+const DISK_FLOOR_LABEL = 'disk floor: the same messages written as Maildir files, each fsynced (no network, no index)';
+
 async function countFiles(maildir: string): Promise<number> {
   let count = 0;
   for (const sub of ['cur', 'new']) count += (await readdir(path.join(maildir, sub)).catch(() => [])).length;
@@ -255,7 +273,8 @@ export async function runSyncFigures(
           run: () => runMbsync(mbsyncTarget),
         });
       }
-      if (measured) contenders.push(floorContender(context, 'imap-bodies'));
+      if (measured)
+        contenders.push(floorContender(context, 'imap-bodies'), diskFloorContender(context, imapBox, 'imap'));
       // Asked only for (3) or (4), one untimed first sync is all they need from here.
       const samples = await measureRounds(
         contenders,
@@ -292,6 +311,7 @@ export async function runSyncFigures(
             ours ? verdict.text : notMeasured,
           ),
           ratioRow('', whereabouts, 'floor: raw FETCH BODY.PEEK[] of all bytes', samples.get('floor'), '', ''),
+          ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
         );
         const body = await profiler.sectionFor('fig1-full-sync', verdict.met === false);
         if (body) sections.push({ heading: '(1) full sync: where the time goes', body });
@@ -526,7 +546,7 @@ export async function runSyncFigures(
           run: () => runFetchmail(fetchmailTarget),
         });
       }
-      contenders.push(floorContender(context, 'pop3'));
+      contenders.push(floorContender(context, 'pop3'), diskFloorContender(context, popBox, 'pop3'));
       const samples = await measureRounds(contenders, {
         warmups: context.runs.warmups,
         counted: context.runs.slow,
@@ -556,6 +576,7 @@ export async function runSyncFigures(
           ours ? verdict.text : notMeasured,
         ),
         ratioRow('', whereabouts, 'floor: raw pipelined RETR of all bytes', samples.get('floor'), '', ''),
+        ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
       );
       if (ours) {
         rows.push({
