@@ -522,21 +522,21 @@ export class ImapAccountEngine implements AccountEngine {
           folder = this.store.getFolder(folderId);
           if (!folder) continue;
         }
-        const pending: MessageRecord[] = [];
+        const pending: Array<{ record: MessageRecord; uid: number }> = [];
         for (const stale of records) {
           const record = this.store.getMessageRecord(stale.id);
           if (!record || record.localPath !== null) continue;
-          if (record.imap?.uidvalidity !== uidValidity) {
+          if (record.imap === null || record.imap.uidvalidity !== uidValidity) {
             throw new MailError('NOT_FOUND', `“${record.subject || 'This message'}” is no longer on the server.`);
           }
-          pending.push(record);
+          pending.push({ record, uid: record.imap.uid });
         }
         if (options.signal?.aborted) return;
         if (pending.length === 1) {
-          await this.downloadOne(session, pending[0], folder);
+          await this.downloadOne(session, pending[0].record, folder);
           continue;
         }
-        const missing = pending.map((record) => ({ id: record.id, uid: record.imap?.uid ?? 0, size: record.size }));
+        const missing = pending.map(({ record, uid }) => ({ id: record.id, uid, size: record.size }));
         const result = await this.downloadBodies(session, folder, missing, {
           batchMaxBytes: Math.min(REQUESTED_BATCH_MAX_BYTES, this.options.bodyBatchBytes ?? REQUESTED_BATCH_MAX_BYTES),
           batchMaxMessages: REQUESTED_BATCH_MAX_MESSAGES,
