@@ -25,6 +25,7 @@ import { PopLocalState } from './local-state';
 import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options';
 import {
   HEADER_ONLY_BODY_LINES,
+  droppingConnectionOnCancel,
   indexByUidl,
   listServerMessages,
   openAccountMailbox,
@@ -115,30 +116,6 @@ class Progress {
   }
 }
 
-/**
- * Runs a download so that Cancel stops it at once, also in the middle of a message. A RETR cannot
- * be interrupted (RFC 1939), so the connection is dropped: what was stored stays, the rest stays
- * on the server, and nothing marked deleted in this session is deleted. Only for downloads: a QUIT
- * cut short would leave it unknown whether the server applied the deletions.
- */
-async function droppedOnCancel<T>(
-  mailbox: Pop3Mailbox,
-  signal: AbortSignal | undefined,
-  work: () => Promise<T>,
-): Promise<T> {
-  const drop = (): void => mailbox.close();
-  signal?.addEventListener('abort', drop, { once: true });
-  try {
-    return await work();
-  } catch (error) {
-    // The dropped connection's error is only the consequence: report the cancellation.
-    throwIfAborted(signal);
-    throw error;
-  } finally {
-    signal?.removeEventListener('abort', drop);
-  }
-}
-
 export async function runDownloadPass(context: EngineContext, settings: PassSettings): Promise<PassReport> {
   const { store } = context;
   const account = requirePop3Account(context.account());
@@ -178,7 +155,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
     const created: MessageRecord[] = [];
     // The parse worker loads while the first messages arrive.
     if (whole.length > 0) sharedParsePool().warm();
-    const sizeMismatches = await droppedOnCancel(mailbox, settings.signal, () =>
+    const sizeMismatches = await droppingConnectionOnCancel(mailbox, settings.signal, () =>
       downloadWhole(context, mailbox, inbox, whole, local, settings, progress, created),
     );
     for (const message of headers) {

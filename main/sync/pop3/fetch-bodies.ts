@@ -6,7 +6,13 @@
 import { MailError } from '../../../shared/errors';
 import type { MessageRecord } from '../../store/message-store';
 import type { EngineContext } from '../engine';
-import { indexByUidl, listServerMessages, openAccountMailbox, requirePop3Account } from './pop3-session';
+import {
+  droppingConnectionOnCancel,
+  indexByUidl,
+  listServerMessages,
+  openAccountMailbox,
+  requirePop3Account,
+} from './pop3-session';
 import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 
 export interface FetchSettings {
@@ -58,15 +64,17 @@ export async function fetchPop3Bodies(
     };
     const sizeOf = (number: number): number => sizes.get(number) ?? 0;
     const small = numbers.filter((number) => sizeOf(number) <= STREAMED_MESSAGE_MIN_BYTES);
-    if (settings.pipelining) await mailbox.retrieveMany(small, attach);
-    else for (const number of small) await attach(number, await mailbox.retrieve(number));
-    // Large messages (often the very ones skipped as too large for a pass) streamed, never held whole.
-    for (const number of numbers) {
-      const record = byNumber.get(number);
-      if (record && sizeOf(number) > STREAMED_MESSAGE_MIN_BYTES) {
-        await retrieveIntoStore(mailbox, number, (source) => store.attachBody(record.id, source));
+    await droppingConnectionOnCancel(mailbox, settings.signal, async () => {
+      if (settings.pipelining) await mailbox.retrieveMany(small, attach);
+      else for (const number of small) await attach(number, await mailbox.retrieve(number));
+      // Large messages (often the very ones skipped as too large for a pass) streamed, never held whole.
+      for (const number of numbers) {
+        const record = byNumber.get(number);
+        if (record && sizeOf(number) > STREAMED_MESSAGE_MIN_BYTES) {
+          await retrieveIntoStore(mailbox, number, (source) => store.attachBody(record.id, source));
+        }
       }
-    }
+    });
     await mailbox.quit();
   } catch (error) {
     mailbox.close();

@@ -205,4 +205,41 @@ describe('POP3 batched download', () => {
     expect(storedHashes(profile.store).sort()).toEqual(expected);
     expect(inboxFileCount(profile.directory)).toBe(3);
   }, 60_000);
+
+  it('a large message asked for (over the size limit) stops downloading at once when the request is cancelled', async () => {
+    const user = await createTestUser(server);
+    const large = largeMessage(7);
+    await putMessages(server, user, [smallMessage(1), large]);
+    const proxy = await startThrottledProxy({ host: server.noTls.host, port: server.noTls.pop3 }, Infinity);
+    cleanups.push(() => proxy.close());
+    const profile = await openTestProfile('wb-pop3-cancel-fetch-');
+    cleanups.push(() => profile.remove());
+    const endpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true } as const;
+    const account = pop3Account(user, endpoint, {
+      leaveOnServer: { kind: 'forever' },
+      pop3Options: { maxMessageKb: 1024 },
+    });
+    const engine = createPop3Engine(recordingContext(profile.store, account, user.password));
+    cleanups.push(() => engine.close());
+    await engine.syncOnce();
+    const headerOnly = allMessages(profile.store).find((record) => record.subject === 'large 7');
+    expect(headerOnly?.residency).toBe('server');
+
+    // Asked for over a slow link (≈ 8 MB at 256 KB/s), then cancelled half a second later.
+    proxy.setRate(256 * 1024);
+    const controller = new AbortController();
+    const fetching = engine.fetchBodies([headerOnly?.id ?? ''], { signal: controller.signal });
+    fetching.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const pressed = Date.now();
+    controller.abort(new MailError('CANCELLED', 'Stopped.'));
+    await expect(fetching).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - pressed, 'stopped without waiting for the rest of the message').toBeLessThan(5_000);
+    expect(profile.store.getMessageRecord(headerOnly?.id ?? '')?.residency).toBe('server');
+    expect(inboxFileCount(profile.directory), 'no part of it is kept').toBe(1);
+
+    proxy.setRate(Infinity);
+    await engine.fetchBodies([headerOnly?.id ?? '']);
+    expect(profile.store.getMessageRecord(headerOnly?.id ?? '')?.sha256).toBe(sha256(asRetrieved(large)));
+  }, 60_000);
 });

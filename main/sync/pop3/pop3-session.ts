@@ -111,3 +111,29 @@ export function indexByUidl(messages: readonly ServerMessage[]): Map<string, Ser
   }
   return byUidl;
 }
+
+/**
+ * Runs a download so that Cancel (or closing the account) stops it at once, also in the middle of a
+ * message. A RETR cannot be interrupted (RFC 1939), so the connection is dropped: what was stored
+ * stays, the rest stays on the server, and nothing marked deleted in this session is deleted
+ * (RFC 1939 §6). Only for downloads: a QUIT cut short would leave it unknown whether the server
+ * applied the deletions. Rejects with the signal's reason when it was aborted.
+ */
+export async function droppingConnectionOnCancel<T>(
+  mailbox: Pop3Mailbox,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  const drop = (): void => mailbox.close();
+  signal?.addEventListener('abort', drop, { once: true });
+  try {
+    if (signal?.aborted) drop();
+    return await work();
+  } catch (error) {
+    // The dropped connection's error is only the consequence: report the cancellation.
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The download was stopped.');
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', drop);
+  }
+}
