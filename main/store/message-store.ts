@@ -972,7 +972,7 @@ export class MessageStore {
   search(query: string, options: SearchOptions = {}): MessageSummary[] {
     const match = buildFtsQuery(query);
     if (match === null) return [];
-    this.indexPendingSearch();
+    this.indexPendingSearchIfRoom();
     const limit = Math.min(MAX_SEARCH_LIMIT, Math.max(1, Math.floor(options.limit ?? DEFAULT_SEARCH_LIMIT)));
     const filters: string[] = [];
     const scope: unknown[] = [];
@@ -1110,6 +1110,19 @@ export class MessageStore {
    * the store opens, so a search never misses a message whose body has not come yet. Returns how
    * many entries it made.
    */
+  /**
+   * indexPendingSearch, except on a full disk (the very moment someone looks for large mail to
+   * delete): searching and opening the store still work from what is indexed, and the waiting rows
+   * get their entry at the next search or opening that has room.
+   */
+  indexPendingSearchIfRoom(): void {
+    try {
+      this.indexPendingSearch();
+    } catch (error) {
+      if (!(error instanceof MailError && error.code === 'DISK_FULL')) throw error;
+    }
+  }
+
   indexPendingSearch(): number {
     const pending = this.statement(
       `SELECT m.row_id, m.subject, m.from_name, m.from_address, m.to_json, m.cc_json
@@ -2782,7 +2795,7 @@ export async function openMessageStore(options: MessageStoreOptions): Promise<Me
   try {
     store.lastReconcile = await store.reconcile();
     // Rows left without a search entry by a pass that ended before their bodies came.
-    store.indexPendingSearch();
+    store.indexPendingSearchIfRoom();
   } catch (error) {
     store.close();
     throw error;
