@@ -673,21 +673,33 @@ export class MessageStore {
     const rows = this.statement('SELECT * FROM messages WHERE folder_id = ?').all(folderId) as MessageRow[];
     const directory = this.folderDir(folder);
     const trash = join(this.accountDir(folder.accountId), `${TRASH_PREFIX}${folder.id}`);
-    let hasDirectory = true;
-    try {
-      await rename(directory, trash);
-      await syncDirectory(this.accountDir(folder.accountId));
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
-      hasDirectory = false;
-    }
-    await this.journalKeptPopCopies(folder.accountId, rows);
-    this.index.transaction(() => {
-      this.statement('DELETE FROM messages WHERE folder_id = ?').run(folderId);
-      this.statement('DELETE FROM folders WHERE id = ?').run(folderId);
-      if (options.enqueue) this.insertAction(options.enqueue);
+    // Journalled before the rename: once renamed, the next start finishes the deletion.
+    await this.journalKeptPopCopiesThen(folder.accountId, rows, async () => {
+      let hasDirectory = true;
+      try {
+        await rename(directory, trash);
+        await syncDirectory(this.accountDir(folder.accountId));
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+        hasDirectory = false;
+      }
+      try {
+        this.index.transaction(() => {
+          this.statement('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+          this.statement('DELETE FROM folders WHERE id = ?').run(folderId);
+          if (options.enqueue) this.insertAction(options.enqueue);
+        });
+      } catch (error) {
+        // The index could not record the deletion (a full disk): the folder goes back as it was.
+        // (Should that fail too, the next start puts back a set-aside folder the index still has.)
+        if (hasDirectory) {
+          await rename(trash, directory);
+          await syncDirectory(this.accountDir(folder.accountId)).catch(() => undefined);
+        }
+        throw error;
+      }
+      if (hasDirectory) await rm(trash, { recursive: true, force: true });
     });
-    if (hasDirectory) await rm(trash, { recursive: true, force: true });
     this.emit({ kind: 'folders', accountId: folder.accountId });
     this.emitMessages(folder.accountId, [folderId]);
     return rows.map((row) => this.removedFrom(row));
@@ -1976,15 +1988,39 @@ export class MessageStore {
     if (kept.length > 0) await appendPopJournal(this.accountDir(accountId), kept);
   }
 
+  /**
+   * Journals the POP3 copies kept on the server among `rows` (sidecar.ts: after a loss of the index
+   * they are still known, and not downloaded again), then runs `remove`. On a full disk the journal
+   * line may not fit, and deleting mail is how people make room: then `remove` runs first, which
+   * frees space, and the journal follows if it fits. What that risks is only that, after a crash in
+   * between and a loss of the index, those messages are downloaded again; the index still knows them.
+   */
+  private async journalKeptPopCopiesThen(
+    accountId: string,
+    rows: readonly MessageRow[],
+    remove: () => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.journalKeptPopCopies(accountId, rows);
+    } catch (error) {
+      if (!(error instanceof MailError && error.code === 'DISK_FULL')) throw error;
+      await remove();
+      await this.journalKeptPopCopies(accountId, rows).catch(() => undefined);
+      return;
+    }
+    await remove();
+  }
+
   /** Deletes the local message (file, then row). Returns what was removed, for the server side. */
   async deleteMessage(messageId: string, options: { enqueue?: NewAction } = {}): Promise<RemovedMessage> {
     return this.locks.run(messageId, async () => {
       const row = this.requireRow(messageId);
-      await this.journalKeptPopCopies(row.account_id, [row]);
-      if (row.local_path !== null) await deleteMessageFile(this.absolute(row.local_path));
-      this.index.transaction(() => {
-        this.statement('DELETE FROM messages WHERE id = ?').run(messageId);
-        if (options.enqueue) this.insertAction(options.enqueue);
+      await this.journalKeptPopCopiesThen(row.account_id, [row], async () => {
+        if (row.local_path !== null) await deleteMessageFile(this.absolute(row.local_path));
+        this.index.transaction(() => {
+          this.statement('DELETE FROM messages WHERE id = ?').run(messageId);
+          if (options.enqueue) this.insertAction(options.enqueue);
+        });
       });
       this.emitMessages(row.account_id, [row.folder_id]);
       return this.removedFrom(row);
@@ -2002,9 +2038,11 @@ export class MessageStore {
           'This computer holds the only copy of this message; it cannot be evicted.',
         );
       }
-      await this.journalKeptPopCopies(row.account_id, [row]);
-      await deleteMessageFile(this.absolute(row.local_path));
-      this.statement('UPDATE messages SET local_path = NULL, sha256 = NULL WHERE id = ?').run(messageId);
+      const localPath = row.local_path;
+      await this.journalKeptPopCopiesThen(row.account_id, [row], async () => {
+        await deleteMessageFile(this.absolute(localPath));
+        this.statement('UPDATE messages SET local_path = NULL, sha256 = NULL WHERE id = ?').run(messageId);
+      });
       this.emitMessages(row.account_id, [row.folder_id]);
       return rowToRecord(this.requireRow(messageId), this.absolute);
     });
@@ -2347,6 +2385,41 @@ export class MessageStore {
   }
 
   /**
+   * Folders set aside by deleteFolder (renamed to `.trash-<id>`) whose deletion was interrupted.
+   * If the index recorded the deletion, it is finished. If not (the index could not be written, or
+   * the app stopped in between), the folder is still there for the person: it is put back, before
+   * the files are matched with the rows, so that none of its messages is taken for missing.
+   */
+  private async settleSetAsideFolders(accountId: string, accountDirectory: string): Promise<void> {
+    for (const entry of await readdir(accountDirectory, { withFileTypes: true })) {
+      if (!entry.isDirectory() || !entry.name.startsWith(TRASH_PREFIX)) continue;
+      const setAside = join(accountDirectory, entry.name);
+      const folderId = entry.name.slice(TRASH_PREFIX.length);
+      if (this.getFolder(folderId)?.accountId === accountId) {
+        const original = join(accountDirectory, folderId);
+        try {
+          await rename(setAside, original);
+        } catch (error) {
+          const code = (error as { code?: unknown }).code;
+          if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+          // The folder's directory was made again meanwhile (a sync wrote into it): move the
+          // set-aside messages into it, then drop what is left of the set-aside directory.
+          await ensureMaildir(original);
+          for (const sub of ['cur', 'new']) {
+            for (const name of await readdir(join(setAside, sub)).catch(() => [] as string[])) {
+              await rename(join(setAside, sub, name), join(original, sub, name));
+            }
+          }
+          await rm(setAside, { recursive: true, force: true });
+        }
+        await syncDirectory(accountDirectory);
+      } else {
+        await rm(setAside, { recursive: true, force: true });
+      }
+    }
+  }
+
+  /**
    * Brings the index in line with the Maildir (run at every open; folders whose directories are
    * unchanged since a clean close are skipped, see clean-close.ts). Sweeps tmp/, restores
    * accounts and folders from their sidecars, re-points rows at renamed files, drops rows whose
@@ -2393,14 +2466,10 @@ export class MessageStore {
         );
         report.accountsRestored += 1;
       }
+      await this.settleSetAsideFolders(accountId, accountDirectory);
       for (const folderEntry of await readdir(accountDirectory, { withFileTypes: true })) {
-        if (!folderEntry.isDirectory()) continue;
+        if (!folderEntry.isDirectory() || folderEntry.name.startsWith(TRASH_PREFIX)) continue;
         const folderDirectory = join(accountDirectory, folderEntry.name);
-        if (folderEntry.name.startsWith(TRASH_PREFIX)) {
-          // A folder deletion interrupted after its rename: finish it.
-          await rm(folderDirectory, { recursive: true, force: true });
-          continue;
-        }
         const sidecar = await this.folderSidecarOrRecovery(accountId, folderEntry.name, folderDirectory);
         if (!sidecar) continue;
         let folder = this.getFolder(sidecar.id);

@@ -1,0 +1,213 @@
+/**
+ * Searching on a full disk. Before a search, rows still waiting for their search entry (the headers
+ * of a sync whose bodies have not come yet) get it (indexPendingSearch, a small write). On a full
+ * disk that write fails; the search, and the opening of the store, which makes them too, must still
+ * work from what is indexed, not fail with DISK_FULL, and the waiting rows must be found once there
+ * is space again. The profile is a real 4 MB file
+ * system (tmpfs, mounted here: the tests run as root, as the test mail servers need).
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MessageStore } from './message-store';
+import { buildMessage, openTestStore, testAccount } from './test-fixtures';
+
+let mountPoint = '';
+let mounted = false;
+let store: MessageStore | null = null;
+
+beforeAll(async () => {
+  mountPoint = await mkdtemp(join(tmpdir(), 'wb-search-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint]);
+  mounted = true;
+});
+
+afterAll(async () => {
+  store?.close();
+  if (mounted) execFileSync('umount', [mountPoint]);
+  if (mountPoint) await rm(mountPoint, { recursive: true, force: true });
+});
+
+// A test that fails while the disk is full must not leave it full for the next one.
+afterEach(async () => {
+  for (const name of await readdir(mountPoint)) {
+    if (name.startsWith('filler')) await rm(join(mountPoint, name), { force: true });
+  }
+});
+
+/** Writes zeros into `path` until the file system refuses: the disk is full. */
+function fillDisk(path: string): void {
+  const chunk = Buffer.alloc(64 * 1024);
+  const descriptor = openSync(path, 'w');
+  try {
+    for (;;) {
+      try {
+        writeSync(descriptor, chunk);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
+        throw error;
+      }
+    }
+    // Single pages too, so that not even a small write fits.
+    const page = Buffer.alloc(512);
+    for (;;) {
+      try {
+        writeSync(descriptor, page);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') return;
+        throw error;
+      }
+    }
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+describe('search on a full disk', () => {
+  it('answers from what is indexed, and finds the waiting rows once there is space again', async () => {
+    store = await openTestStore(join(mountPoint, 'profile'));
+    await store.upsertAccount(testAccount('imap-account', 'imap'));
+    const inbox = await store.upsertFolder({ accountId: 'imap-account', kind: 'server', path: 'INBOX', role: 'inbox' });
+    const whole = await store.insertMessage({
+      folderId: inbox.id,
+      source: buildMessage({ subject: 'Kumquat harvest', body: 'The kumquat trees are ready.' }),
+      imap: { uidvalidity: 1, uid: 1 },
+    });
+    // Headers listed in a sync of a folder kept offline: their search entry waits for the body.
+    const [waiting] = store.insertHeaderOnlyBatch(
+      [
+        {
+          folderId: inbox.id,
+          imap: { uidvalidity: 1, uid: 2 },
+          envelope: {
+            messageId: '<waiting@example.org>',
+            inReplyTo: null,
+            references: [],
+            subject: 'Kumquat jam recipe',
+            from: { name: 'Cook', address: 'cook@example.org' },
+            to: [{ name: '', address: 'me@example.org' }],
+            cc: [],
+            bcc: [],
+            replyTo: [],
+            date: '2024-01-02T10:00:00.000Z',
+          },
+          size: 2_000,
+          flags: [],
+        },
+      ],
+      { deferSearch: true },
+    );
+
+    const filler = join(mountPoint, 'filler');
+    fillDisk(filler);
+    expect(store.search('kumquat').map((summary) => summary.id)).toEqual([whole.record.id]);
+    // The store opens on a full disk too (it makes the waiting entries when it opens, if it can).
+    store.close();
+    store = await openTestStore(join(mountPoint, 'profile'));
+    expect(store.search('kumquat').map((summary) => summary.id)).toEqual([whole.record.id]);
+
+    await rm(filler);
+    expect(
+      store
+        .search('kumquat')
+        .map((summary) => summary.id)
+        .sort(),
+    ).toEqual([whole.record.id, waiting.id].sort());
+  });
+
+  it('deleting large mail to make room works on a full disk, also POP3 messages whose server copy stays', async () => {
+    const profile = await openTestStore(join(mountPoint, 'profile-delete'));
+    try {
+      await profile.upsertAccount(testAccount('pop-account', 'pop3'));
+      const inbox = await profile.upsertFolder({
+        accountId: 'pop-account',
+        kind: 'local',
+        path: 'INBOX',
+        role: 'inbox',
+      });
+      const results = await profile.insertMessageBatch(
+        inbox.id,
+        [1, 2, 3].map((index) => ({
+          source: buildMessage({ subject: `Large ${index}`, body: `${'x'.repeat(76)}\r\n`.repeat(4_000) }),
+          popUidl: `uidl-${index}`,
+          onServer: true,
+        })),
+      );
+      const filler = join(mountPoint, 'filler-delete');
+      fillDisk(filler);
+      for (const { record } of results) await profile.deleteMessage(record.id);
+      expect(profile.listFolderMessages(inbox.id)).toEqual([]);
+      // Still known as downloaded: the next check will not fetch them again.
+      expect(
+        profile
+          .popUidlState('pop-account')
+          .map((state) => state.uidl)
+          .sort(),
+      ).toEqual(['uidl-1', 'uidl-2', 'uidl-3']);
+      await rm(filler);
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('a folder that cannot be deleted on a full disk stays whole, also after a restart; with room it goes', async () => {
+    const directory = join(mountPoint, 'profile-folder');
+    let profile = await openTestStore(directory);
+    try {
+      await profile.upsertAccount(testAccount('pop-folder-account', 'pop3'));
+      const receipts = await profile.upsertFolder({ accountId: 'pop-folder-account', kind: 'local', path: 'Receipts' });
+      const large = (subject: string) => buildMessage({ subject, body: `${'y'.repeat(76)}\r\n`.repeat(4_000) });
+      const sources = [large('Kept on the server'), large('Only here')];
+      const stored = await profile.insertMessageBatch(receipts.id, [
+        { source: sources[0], popUidl: 'uidl-kept', onServer: true },
+        { source: sources[1], onServer: false },
+      ]);
+      const ids = stored.map(({ record }) => record.id);
+      const intact = async (): Promise<void> => {
+        expect(profile.listFolderRecords('pop-folder-account').map((folder) => folder.path)).toContain('Receipts');
+        for (const [index, id] of ids.entries()) expect((await profile.readRaw(id)).equals(sources[index])).toBe(true);
+      };
+
+      const filler = join(mountPoint, 'filler-folder');
+      fillDisk(filler);
+      // The index cannot record the deletion: nothing is deleted, and the error says so.
+      await expect(profile.deleteFolder(receipts.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
+      await intact();
+      profile.close();
+      profile = await openTestStore(directory);
+      await intact();
+
+      await rm(filler);
+      await profile.deleteFolder(receipts.id);
+      profile.close();
+      profile = await openTestStore(directory);
+      expect(profile.listFolderRecords('pop-folder-account').map((folder) => folder.path)).not.toContain('Receipts');
+      expect(profile.popUidlState('pop-folder-account').map((state) => state.uidl)).toEqual(['uidl-kept']);
+    } finally {
+      profile.close();
+    }
+  });
+
+  it('a folder set aside for deletion that the index never recorded as deleted comes back at the next start', async () => {
+    const directory = join(mountPoint, 'profile-set-aside');
+    let profile = await openTestStore(directory);
+    try {
+      await profile.upsertAccount(testAccount('set-aside-account', 'pop3'));
+      const folder = await profile.upsertFolder({ accountId: 'set-aside-account', kind: 'local', path: 'Archive' });
+      const source = buildMessage({ subject: 'Only copy' });
+      const [{ record }] = await profile.insertMessageBatch(folder.id, [{ source, onServer: false }]);
+      profile.close();
+      // The app stopped between deleteFolder's rename and its commit.
+      const accountDirectory = join(directory, 'mail', 'set-aside-account');
+      await rename(join(accountDirectory, folder.id), join(accountDirectory, `.trash-${folder.id}`));
+      profile = await openTestStore(directory);
+      expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
+      expect(profile.getMessageRecord(record.id)?.residency).toBe('local');
+    } finally {
+      profile.close();
+    }
+  });
+});
