@@ -138,8 +138,10 @@ describe('search on a full disk', () => {
       );
       const filler = join(mountPoint, 'filler-delete');
       fillDisk(filler);
-      for (const { record } of results) await profile.deleteMessage(record.id);
-      expect(profile.listFolderMessages(inbox.id)).toEqual([]);
+      // The local copy of one dropped (it stays on the server), the others deleted.
+      expect((await profile.evictLocalCopy(results[0].record.id)).residency).toBe('server');
+      for (const { record } of results.slice(1)) await profile.deleteMessage(record.id);
+      expect(profile.listFolderMessages(inbox.id).map((summary) => summary.id)).toEqual([results[0].record.id]);
       // Still known as downloaded: the next check will not fetch them again.
       expect(
         profile
