@@ -193,6 +193,36 @@ describe('search on a full disk', () => {
     }
   });
 
+  it('a flag change or a move the index cannot record on a full disk leaves the message where it was, readable', async () => {
+    const directory = join(mountPoint, 'profile-rename');
+    let profile = await openTestStore(directory);
+    try {
+      await profile.upsertAccount(testAccount('rename-account', 'pop3'));
+      const inbox = await profile.upsertFolder({
+        accountId: 'rename-account',
+        kind: 'local',
+        path: 'INBOX',
+        role: 'inbox',
+      });
+      const archive = await profile.upsertFolder({ accountId: 'rename-account', kind: 'local', path: 'Archive' });
+      const source = buildMessage({ subject: 'Unread' });
+      const [{ record }] = await profile.insertMessageBatch(inbox.id, [{ source, onServer: false }]);
+      fillDisk(join(mountPoint, 'filler-rename'));
+
+      await expect(profile.setFlags(record.id, ['\\Seen'])).rejects.toMatchObject({ code: 'DISK_FULL' });
+      await expect(profile.moveMessage(record.id, archive.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
+      const after = profile.getMessageRecord(record.id);
+      expect(after).toMatchObject({ folderId: inbox.id, flags: [] });
+      expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
+      profile.close();
+      profile = await openTestStore(directory);
+      expect(profile.getMessageRecord(record.id)).toMatchObject({ folderId: inbox.id, flags: [] });
+      expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
+    } finally {
+      profile.close();
+    }
+  });
+
   it('a folder set aside for deletion that the index never recorded as deleted comes back at the next start', async () => {
     const directory = join(mountPoint, 'profile-set-aside');
     let profile = await openTestStore(directory);

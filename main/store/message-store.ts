@@ -1735,6 +1735,31 @@ export class MessageStore {
 
   // ---------------------------------------------------------------- changing messages
 
+  /**
+   * Renames a message's file (its flags, server identity and folder live in its name), then records
+   * the new name in the index with `commit`. If the index refuses (a full disk), the file gets its
+   * old name back, so that row and file stay in step and the message stays readable.
+   */
+  private async renameThenCommit(
+    localPath: string | null,
+    renameFile: (absolutePath: string) => Promise<string>,
+    commit: (localPath: string | null) => void,
+  ): Promise<void> {
+    const renamed = localPath === null ? null : this.relativeToProfile(await renameFile(this.absolute(localPath)));
+    try {
+      commit(renamed);
+    } catch (error) {
+      if (localPath !== null && renamed !== null && renamed !== localPath) {
+        const from = this.absolute(renamed);
+        const to = this.absolute(localPath);
+        await rename(from, to).catch(() => undefined);
+        await syncDirectory(dirname(to)).catch(() => undefined);
+        if (dirname(from) !== dirname(to)) await syncDirectory(dirname(from)).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
   /** Sets the flags (Maildir: a rename; keywords beyond the Maildir letters live in the index). */
   async setFlags(
     messageId: string,
@@ -1744,21 +1769,20 @@ export class MessageStore {
     return this.locks.run(messageId, async () => {
       const row = this.requireRow(messageId);
       const normalized = normalizeFlags(flags);
-      let localPath = row.local_path;
-      if (localPath !== null) {
-        localPath = this.relativeToProfile(
-          await renameMessage(this.absolute(localPath), { flags: normalized.filter(isMaildirFlag) }),
-        );
-      }
-      this.index.transaction(() => {
-        this.statement('UPDATE messages SET flags_json = ?, seen = ?, local_path = ? WHERE id = ?').run(
-          JSON.stringify(normalized),
-          isSeen(normalized) ? 1 : 0,
-          localPath,
-          messageId,
-        );
-        if (options.enqueue) this.insertAction(options.enqueue);
-      });
+      await this.renameThenCommit(
+        row.local_path,
+        (path) => renameMessage(path, { flags: normalized.filter(isMaildirFlag) }),
+        (localPath) =>
+          this.index.transaction(() => {
+            this.statement('UPDATE messages SET flags_json = ?, seen = ?, local_path = ? WHERE id = ?').run(
+              JSON.stringify(normalized),
+              isSeen(normalized) ? 1 : 0,
+              localPath,
+              messageId,
+            );
+            if (options.enqueue) this.insertAction(options.enqueue);
+          }),
+      );
       this.emitMessages(row.account_id, [row.folder_id]);
       return rowToRecord(this.requireRow(messageId), this.absolute);
     });
@@ -1841,15 +1865,23 @@ export class MessageStore {
   ): Promise<MessageRecord> {
     return this.locks.run(messageId, async () => {
       const row = this.requireRow(messageId);
-      let localPath = row.local_path;
-      if (localPath !== null) {
-        localPath = this.relativeToProfile(await renameMessage(this.absolute(localPath), { imap }));
-      }
       const onServer = imap !== null ? 1 : row.on_server;
-      this.statement(
-        `UPDATE messages SET remote_uidvalidity = ?, remote_uid = ?, on_server = ?, local_path = ?,
-         server_confirmed_at = coalesce(?, server_confirmed_at) WHERE id = ?`,
-      ).run(imap?.uidvalidity ?? null, imap?.uid ?? null, onServer, localPath, serverConfirmedAt ?? null, messageId);
+      await this.renameThenCommit(
+        row.local_path,
+        (path) => renameMessage(path, { imap }),
+        (localPath) =>
+          this.statement(
+            `UPDATE messages SET remote_uidvalidity = ?, remote_uid = ?, on_server = ?, local_path = ?,
+             server_confirmed_at = coalesce(?, server_confirmed_at) WHERE id = ?`,
+          ).run(
+            imap?.uidvalidity ?? null,
+            imap?.uid ?? null,
+            onServer,
+            localPath,
+            serverConfirmedAt ?? null,
+            messageId,
+          ),
+      );
       this.emitMessages(row.account_id, [row.folder_id]);
       return rowToRecord(this.requireRow(messageId), this.absolute);
     });
@@ -1882,20 +1914,22 @@ export class MessageStore {
           this.statement('DELETE FROM messages WHERE id = ?').run(messageId);
           return;
         }
-        const localPath = this.relativeToProfile(
-          await renameMessage(this.absolute(row.local_path), { imap: null, popUidl: null }),
+        await this.renameThenCommit(
+          row.local_path,
+          (path) => renameMessage(path, { imap: null, popUidl: null }),
+          (localPath) =>
+            this.index.transaction(() => {
+              this.statement(
+                `UPDATE messages SET on_server = 0, remote_uidvalidity = NULL, remote_uid = NULL, local_path = ?
+                 WHERE id = ?`,
+              ).run(localPath, messageId);
+              if (row.pop_uidl !== null) {
+                this.statement(
+                  'UPDATE pop_uidl_state SET deleted_on_server_at = coalesce(deleted_on_server_at, ?) WHERE account_id = ? AND uidl = ?',
+                ).run(at, row.account_id, row.pop_uidl);
+              }
+            }),
         );
-        this.index.transaction(() => {
-          this.statement(
-            `UPDATE messages SET on_server = 0, remote_uidvalidity = NULL, remote_uid = NULL, local_path = ?
-             WHERE id = ?`,
-          ).run(localPath, messageId);
-          if (row.pop_uidl !== null) {
-            this.statement(
-              'UPDATE pop_uidl_state SET deleted_on_server_at = coalesce(deleted_on_server_at, ?) WHERE account_id = ? AND uidl = ?',
-            ).run(at, row.account_id, row.pop_uidl);
-          }
-        });
       });
     }
     for (const [accountId, folders] of touched) this.emitMessages(accountId, folders);
@@ -1922,24 +1956,20 @@ export class MessageStore {
           'Only the headers of this message are on this computer. Download it before moving it to a local folder.',
         );
       }
-      let localPath = row.local_path;
-      if (localPath !== null) {
-        const targetDirectory = this.folderDir(target);
-        await ensureMaildir(targetDirectory);
-        localPath = this.relativeToProfile(
-          await moveMessageFile(this.absolute(localPath), targetDirectory, {
-            imap: null,
-            popUidl: onServer ? popUidl : null,
+      const targetDirectory = this.folderDir(target);
+      if (row.local_path !== null) await ensureMaildir(targetDirectory);
+      await this.renameThenCommit(
+        row.local_path,
+        (path) => moveMessageFile(path, targetDirectory, { imap: null, popUidl: onServer ? popUidl : null }),
+        (localPath) =>
+          this.index.transaction(() => {
+            this.statement(
+              `UPDATE messages SET account_id = ?, folder_id = ?, remote_uidvalidity = NULL, remote_uid = NULL,
+               pop_uidl = ?, on_server = ?, local_path = ? WHERE id = ?`,
+            ).run(target.accountId, target.id, popUidl, onServer ? 1 : 0, localPath, messageId);
+            if (options.enqueue) this.insertAction(options.enqueue);
           }),
-        );
-      }
-      this.index.transaction(() => {
-        this.statement(
-          `UPDATE messages SET account_id = ?, folder_id = ?, remote_uidvalidity = NULL, remote_uid = NULL,
-           pop_uidl = ?, on_server = ?, local_path = ? WHERE id = ?`,
-        ).run(target.accountId, target.id, popUidl, onServer ? 1 : 0, localPath, messageId);
-        if (options.enqueue) this.insertAction(options.enqueue);
-      });
+      );
       this.emitMessages(row.account_id, [row.folder_id]);
       this.emitMessages(target.accountId, [target.id]);
       return rowToRecord(this.requireRow(messageId), this.absolute);
