@@ -38,32 +38,44 @@ afterEach(async () => {
   }
 });
 
-/** Writes zeros into `path` until the file system refuses: the disk is full. */
+/** Writes zeros into `path` until the file system refuses, in large pieces then small ones: the disk is full. */
 function fillDisk(path: string): void {
-  const chunk = Buffer.alloc(64 * 1024);
   const descriptor = openSync(path, 'w');
   try {
-    for (;;) {
-      try {
-        writeSync(descriptor, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw error;
-      }
-    }
-    // Single pages too, so that not even a small write fits.
-    const page = Buffer.alloc(512);
-    for (;;) {
-      try {
-        writeSync(descriptor, page);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') return;
-        throw error;
+    for (const size of [64 * 1024, 512]) {
+      const piece = Buffer.alloc(size);
+      for (let full = false; !full;) {
+        try {
+          writeSync(descriptor, piece);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+          full = true;
+        }
       }
     }
   } finally {
     closeSync(descriptor);
   }
+}
+
+/** A message of about 300 KB: deleting one frees room on the small file system. */
+function largeMessage(subject: string): Buffer {
+  return buildMessage({ subject, body: `${'x'.repeat(76)}\r\n`.repeat(4_000) });
+}
+
+/** Stores opened by a test, closed after it (close() may run twice). */
+const opened: MessageStore[] = [];
+afterEach(() => {
+  for (const profile of opened.splice(0)) profile.close();
+});
+
+/** Opens the profile `name` on the small file system (created with a POP3 account the first time). */
+async function openProfile(name: string): Promise<{ directory: string; profile: MessageStore; accountId: string }> {
+  const directory = join(mountPoint, name);
+  const profile = await openTestStore(directory);
+  opened.push(profile);
+  if (!profile.getAccount(name)) await profile.upsertAccount(testAccount(name, 'pop3'));
+  return { directory, profile, accountId: name };
 }
 
 describe('search on a full disk', () => {
@@ -119,127 +131,90 @@ describe('search on a full disk', () => {
   });
 
   it('deleting large mail to make room works on a full disk, also POP3 messages whose server copy stays', async () => {
-    const profile = await openTestStore(join(mountPoint, 'profile-delete'));
-    try {
-      await profile.upsertAccount(testAccount('pop-account', 'pop3'));
-      const inbox = await profile.upsertFolder({
-        accountId: 'pop-account',
-        kind: 'local',
-        path: 'INBOX',
-        role: 'inbox',
-      });
-      const results = await profile.insertMessageBatch(
-        inbox.id,
-        [1, 2, 3].map((index) => ({
-          source: buildMessage({ subject: `Large ${index}`, body: `${'x'.repeat(76)}\r\n`.repeat(4_000) }),
-          popUidl: `uidl-${index}`,
-          onServer: true,
-        })),
-      );
-      const filler = join(mountPoint, 'filler-delete');
-      fillDisk(filler);
-      // The local copy of one dropped (it stays on the server), the others deleted.
-      expect((await profile.evictLocalCopy(results[0].record.id)).residency).toBe('server');
-      for (const { record } of results.slice(1)) await profile.deleteMessage(record.id);
-      expect(profile.listFolderMessages(inbox.id).map((summary) => summary.id)).toEqual([results[0].record.id]);
-      // Still known as downloaded: the next check will not fetch them again.
-      expect(
-        profile
-          .popUidlState('pop-account')
-          .map((state) => state.uidl)
-          .sort(),
-      ).toEqual(['uidl-1', 'uidl-2', 'uidl-3']);
-      await rm(filler);
-    } finally {
-      profile.close();
-    }
+    const { profile, accountId } = await openProfile('delete');
+    const inbox = await profile.upsertFolder({ accountId, kind: 'local', path: 'INBOX', role: 'inbox' });
+    const results = await profile.insertMessageBatch(
+      inbox.id,
+      [1, 2, 3].map((index) => ({ source: largeMessage(`Large ${index}`), popUidl: `uidl-${index}`, onServer: true })),
+    );
+    fillDisk(join(mountPoint, 'filler-delete'));
+    // The local copy of one dropped (it stays on the server), the others deleted.
+    expect((await profile.evictLocalCopy(results[0].record.id)).residency).toBe('server');
+    for (const { record } of results.slice(1)) await profile.deleteMessage(record.id);
+    expect(profile.listFolderMessages(inbox.id).map((summary) => summary.id)).toEqual([results[0].record.id]);
+    // Still known as downloaded: the next check will not fetch them again.
+    const known = profile.popUidlState(accountId).map((state) => state.uidl);
+    expect(known.sort()).toEqual(['uidl-1', 'uidl-2', 'uidl-3']);
   });
 
   it('a folder that cannot be deleted on a full disk stays whole, also after a restart; with room it goes', async () => {
-    const directory = join(mountPoint, 'profile-folder');
-    let profile = await openTestStore(directory);
-    try {
-      await profile.upsertAccount(testAccount('pop-folder-account', 'pop3'));
-      const receipts = await profile.upsertFolder({ accountId: 'pop-folder-account', kind: 'local', path: 'Receipts' });
-      const large = (subject: string) => buildMessage({ subject, body: `${'y'.repeat(76)}\r\n`.repeat(4_000) });
-      const sources = [large('Kept on the server'), large('Only here')];
-      const stored = await profile.insertMessageBatch(receipts.id, [
-        { source: sources[0], popUidl: 'uidl-kept', onServer: true },
-        { source: sources[1], onServer: false },
-      ]);
-      const ids = stored.map(({ record }) => record.id);
-      const intact = async (): Promise<void> => {
-        expect(profile.listFolderRecords('pop-folder-account').map((folder) => folder.path)).toContain('Receipts');
-        for (const [index, id] of ids.entries()) expect((await profile.readRaw(id)).equals(sources[index])).toBe(true);
-      };
+    const first = await openProfile('folder');
+    const { accountId } = first;
+    let { profile } = first;
+    const receipts = await profile.upsertFolder({ accountId, kind: 'local', path: 'Receipts' });
+    const sources = [largeMessage('Kept on the server'), largeMessage('Only here')];
+    const stored = await profile.insertMessageBatch(receipts.id, [
+      { source: sources[0], popUidl: 'uidl-kept', onServer: true },
+      { source: sources[1], onServer: false },
+    ]);
+    const folderPaths = () => profile.listFolderRecords(accountId).map((folder) => folder.path);
+    const intact = async (): Promise<void> => {
+      expect(folderPaths()).toContain('Receipts');
+      for (const [index, { record }] of stored.entries()) {
+        expect((await profile.readRaw(record.id)).equals(sources[index])).toBe(true);
+      }
+    };
 
-      const filler = join(mountPoint, 'filler-folder');
-      fillDisk(filler);
-      // The index cannot record the deletion: nothing is deleted, and the error says so.
-      await expect(profile.deleteFolder(receipts.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
-      await intact();
-      profile.close();
-      profile = await openTestStore(directory);
-      await intact();
+    const filler = join(mountPoint, 'filler-folder');
+    fillDisk(filler);
+    // The index cannot record the deletion: nothing is deleted, and the error says so.
+    await expect(profile.deleteFolder(receipts.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
+    await intact();
+    profile.close();
+    ({ profile } = await openProfile('folder'));
+    await intact();
 
-      await rm(filler);
-      await profile.deleteFolder(receipts.id);
-      profile.close();
-      profile = await openTestStore(directory);
-      expect(profile.listFolderRecords('pop-folder-account').map((folder) => folder.path)).not.toContain('Receipts');
-      expect(profile.popUidlState('pop-folder-account').map((state) => state.uidl)).toEqual(['uidl-kept']);
-    } finally {
-      profile.close();
-    }
+    await rm(filler);
+    await profile.deleteFolder(receipts.id);
+    profile.close();
+    ({ profile } = await openProfile('folder'));
+    expect(folderPaths()).not.toContain('Receipts');
+    expect(profile.popUidlState(accountId).map((state) => state.uidl)).toEqual(['uidl-kept']);
   });
 
   it('a flag change or a move the index cannot record on a full disk leaves the message where it was, readable', async () => {
-    const directory = join(mountPoint, 'profile-rename');
-    let profile = await openTestStore(directory);
-    try {
-      await profile.upsertAccount(testAccount('rename-account', 'pop3'));
-      const inbox = await profile.upsertFolder({
-        accountId: 'rename-account',
-        kind: 'local',
-        path: 'INBOX',
-        role: 'inbox',
-      });
-      const archive = await profile.upsertFolder({ accountId: 'rename-account', kind: 'local', path: 'Archive' });
-      const source = buildMessage({ subject: 'Unread' });
-      const [{ record }] = await profile.insertMessageBatch(inbox.id, [{ source, onServer: false }]);
-      fillDisk(join(mountPoint, 'filler-rename'));
+    const first = await openProfile('rename');
+    const { accountId } = first;
+    let { profile } = first;
+    const inbox = await profile.upsertFolder({ accountId, kind: 'local', path: 'INBOX', role: 'inbox' });
+    const archive = await profile.upsertFolder({ accountId, kind: 'local', path: 'Archive' });
+    const source = buildMessage({ subject: 'Unread' });
+    const [{ record }] = await profile.insertMessageBatch(inbox.id, [{ source, onServer: false }]);
+    fillDisk(join(mountPoint, 'filler-rename'));
 
-      await expect(profile.setFlags(record.id, ['\\Seen'])).rejects.toMatchObject({ code: 'DISK_FULL' });
-      await expect(profile.moveMessage(record.id, archive.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
-      const after = profile.getMessageRecord(record.id);
-      expect(after).toMatchObject({ folderId: inbox.id, flags: [] });
-      expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
-      profile.close();
-      profile = await openTestStore(directory);
+    await expect(profile.setFlags(record.id, ['\\Seen'])).rejects.toMatchObject({ code: 'DISK_FULL' });
+    await expect(profile.moveMessage(record.id, archive.id)).rejects.toMatchObject({ code: 'DISK_FULL' });
+    for (let start = 0; start < 2; start += 1) {
       expect(profile.getMessageRecord(record.id)).toMatchObject({ folderId: inbox.id, flags: [] });
       expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
-    } finally {
       profile.close();
+      ({ profile } = await openProfile('rename'));
     }
   });
 
   it('a folder set aside for deletion that the index never recorded as deleted comes back at the next start', async () => {
-    const directory = join(mountPoint, 'profile-set-aside');
-    let profile = await openTestStore(directory);
-    try {
-      await profile.upsertAccount(testAccount('set-aside-account', 'pop3'));
-      const folder = await profile.upsertFolder({ accountId: 'set-aside-account', kind: 'local', path: 'Archive' });
-      const source = buildMessage({ subject: 'Only copy' });
-      const [{ record }] = await profile.insertMessageBatch(folder.id, [{ source, onServer: false }]);
-      profile.close();
-      // The app stopped between deleteFolder's rename and its commit.
-      const accountDirectory = join(directory, 'mail', 'set-aside-account');
-      await rename(join(accountDirectory, folder.id), join(accountDirectory, `.trash-${folder.id}`));
-      profile = await openTestStore(directory);
-      expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
-      expect(profile.getMessageRecord(record.id)?.residency).toBe('local');
-    } finally {
-      profile.close();
-    }
+    const first = await openProfile('set-aside');
+    const { directory, accountId } = first;
+    let { profile } = first;
+    const folder = await profile.upsertFolder({ accountId, kind: 'local', path: 'Archive' });
+    const source = buildMessage({ subject: 'Only copy' });
+    const [{ record }] = await profile.insertMessageBatch(folder.id, [{ source, onServer: false }]);
+    profile.close();
+    // The app stopped between deleteFolder's rename and its commit.
+    const accountDirectory = join(directory, 'mail', accountId);
+    await rename(join(accountDirectory, folder.id), join(accountDirectory, `.trash-${folder.id}`));
+    ({ profile } = await openProfile('set-aside'));
+    expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
+    expect(profile.getMessageRecord(record.id)?.residency).toBe('local');
   });
 });
