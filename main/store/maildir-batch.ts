@@ -10,7 +10,6 @@
  * behind and does not stop the others: attachBodies); `writeMessageBatch` is all or nothing (new
  * messages of insertMessageBatch, whose rows are committed together).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -38,11 +37,10 @@ export interface BatchFile {
 }
 
 /**
- * A written file and its modification time in milliseconds (the received time of the row); its
- * SHA-256 is null when the caller hashes the bytes elsewhere (`hash: false`).
+ * A written file and its modification time in milliseconds (the received time of the row). Its
+ * SHA-256 is not computed here: the store has it from the parse worker (ParseOptions.digest).
  */
 export interface BatchWritten extends Omit<WrittenMessage, 'sha256'> {
-  sha256: string | null;
   mtimeMs: number;
 }
 
@@ -55,11 +53,6 @@ export interface BatchWriteOptions {
   concurrency?: number;
   /** All or nothing: after the first failure no further file is started. */
   stopAtFirstFailure?: boolean;
-  /**
-   * False: the files' SHA-256 is not computed here (BatchWritten.sha256 is null) because the caller
-   * has it from the parse worker (ParseOptions.digest). Default true.
-   */
-  hash?: boolean;
 }
 
 function isDiskFull(error: unknown): boolean {
@@ -106,9 +99,8 @@ async function writeOne(
   file: BatchFile,
   host: string,
   time: number,
-  options: Pick<BatchWriteOptions, 'onStep' | 'hash'>,
+  onStep: BatchWriteOptions['onStep'],
 ): Promise<BatchWritten> {
-  const onStep = options.onStep;
   const tmpPath = join(folderDir, 'tmp', formatTmpName(time, file.id, host));
   let fd: number | null = null;
   let renamed = false;
@@ -141,8 +133,7 @@ async function writeOne(
     const finalPath = join(folderDir, 'cur', fileName);
     await fileCalls.rename(tmpPath, finalPath);
     renamed = true;
-    const sha256 = options.hash === false ? null : createHash('sha256').update(file.source).digest('hex');
-    return { path: finalPath, fileName, id: file.id, size, sha256, time, mtimeMs };
+    return { path: finalPath, fileName, id: file.id, size, time, mtimeMs };
   } catch (error) {
     if (fd !== null) await fileCalls.close(fd).catch(() => undefined);
     if (!renamed) await removeQuietly(tmpPath);
@@ -172,7 +163,7 @@ export async function writeFilesInParallel(
       next += 1;
       const file = files[index];
       try {
-        results[index] = { id: file.id, written: await writeOne(folderDir, file, host, time, options) };
+        results[index] = { id: file.id, written: await writeOne(folderDir, file, host, time, options.onStep) };
       } catch (error) {
         failed = true;
         results[index] = { id: file.id, error: error instanceof Error ? error : new Error(String(error)) };
