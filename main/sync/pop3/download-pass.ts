@@ -26,6 +26,7 @@ import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options'
 import {
   HEADER_ONLY_BODY_LINES,
   droppingConnectionOnCancel,
+  throwIfAborted,
   indexByUidl,
   listServerMessages,
   openAccountMailbox,
@@ -56,10 +57,6 @@ export interface PassReport {
 const NEW_MAIL_SUBJECTS = 10;
 /** The action kind this engine carries out (server-actions.ts). */
 const POP3_DELETE = 'pop3-delete';
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The check was stopped.');
-}
 
 export function queuedDeletionUidl(action: QueuedAction): string | null {
   const payload = action.payload as { uidl?: unknown } | null;

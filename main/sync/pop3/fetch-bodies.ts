@@ -12,6 +12,7 @@ import {
   listServerMessages,
   openAccountMailbox,
   requirePop3Account,
+  throwIfAborted,
 } from './pop3-session';
 import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 
@@ -42,7 +43,7 @@ export async function fetchPop3Bodies(
     wanted.push(record as MessageRecord & { popUidl: string });
   }
   if (wanted.length === 0) return;
-  if (settings.signal?.aborted) throw settings.signal.reason;
+  throwIfAborted(settings.signal);
 
   const mailbox = await openAccountMailbox(context);
   const vanished: MessageRecord[] = [];

@@ -15,6 +15,7 @@ import { startReslicingProxy } from '../../protocols/testing/reslicing-proxy';
 import { openMessageStore } from '../../store/message-store';
 import { BATCH_MAX_MESSAGES } from './download-batches';
 import { createPop3Engine } from './pop3-engine';
+import type { Pop3Options } from './pop3-options';
 import {
   ACCOUNT_ID,
   allMessages,
@@ -72,6 +73,25 @@ function inboxFileCount(directory: string): number {
   return readdirSync(accountDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .reduce((count, entry) => count + readdirSync(join(accountDir, entry.name, 'cur')).length, 0);
+}
+
+/**
+ * A POP3 account (leave a copy forever) whose maildrop holds `raws`, reached through a loopback
+ * proxy that passes the server's bytes at `bytesPerSecond`; its profile and engine are cleaned up.
+ */
+async function behindSlowLink(raws: Buffer[], bytesPerSecond: number, pop3Options: Partial<Pop3Options> = {}) {
+  const user = await createTestUser(server);
+  await putMessages(server, user, raws);
+  const proxy = await startThrottledProxy({ host: server.noTls.host, port: server.noTls.pop3 }, bytesPerSecond);
+  cleanups.push(() => proxy.close());
+  const profile = await openTestProfile('wb-pop3-slow-link-');
+  cleanups.push(() => profile.remove());
+  const endpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true } as const;
+  const account = pop3Account(user, endpoint, { leaveOnServer: { kind: 'forever' }, pop3Options });
+  const context = recordingContext(profile.store, account, user.password);
+  const engine = createPop3Engine(context);
+  cleanups.push(() => engine.close());
+  return { user, proxy, profile, context, engine };
 }
 
 describe('POP3 batched download', () => {
@@ -160,20 +180,10 @@ describe('POP3 batched download', () => {
   }, 120_000);
 
   it('Cancel in the middle of a large message stops its download at once; the next check downloads it whole', async () => {
-    const user = await createTestUser(server);
     const raws = [smallMessage(1), smallMessage(2), largeMessage(3)];
-    await putMessages(server, user, raws);
-    const expected = await serverHashes(user);
     // ≈ 8 MB at 256 KB/s: half a minute to download, were it not stopped.
-    const proxy = await startThrottledProxy({ host: server.noTls.host, port: server.noTls.pop3 }, 256 * 1024);
-    cleanups.push(() => proxy.close());
-    const profile = await openTestProfile('wb-pop3-cancel-large-');
-    cleanups.push(() => profile.remove());
-    const endpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true } as const;
-    const account = pop3Account(user, endpoint, { leaveOnServer: { kind: 'forever' } });
-    const context = recordingContext(profile.store, account, user.password);
-    const engine = createPop3Engine(context);
-    cleanups.push(() => engine.close());
+    const { user, proxy, profile, context, engine } = await behindSlowLink(raws, 256 * 1024);
+    const expected = await serverHashes(user);
     const downloaded = () =>
       context
         .eventsNamed('syncProgress')
@@ -207,20 +217,8 @@ describe('POP3 batched download', () => {
   }, 60_000);
 
   it('a large message asked for (over the size limit) stops downloading at once when the request is cancelled', async () => {
-    const user = await createTestUser(server);
     const large = largeMessage(7);
-    await putMessages(server, user, [smallMessage(1), large]);
-    const proxy = await startThrottledProxy({ host: server.noTls.host, port: server.noTls.pop3 }, Infinity);
-    cleanups.push(() => proxy.close());
-    const profile = await openTestProfile('wb-pop3-cancel-fetch-');
-    cleanups.push(() => profile.remove());
-    const endpoint = { host: '127.0.0.1', port: proxy.port, security: 'none', allowPlaintext: true } as const;
-    const account = pop3Account(user, endpoint, {
-      leaveOnServer: { kind: 'forever' },
-      pop3Options: { maxMessageKb: 1024 },
-    });
-    const engine = createPop3Engine(recordingContext(profile.store, account, user.password));
-    cleanups.push(() => engine.close());
+    const { proxy, profile, engine } = await behindSlowLink([smallMessage(1), large], Infinity, { maxMessageKb: 1024 });
     await engine.syncOnce();
     const headerOnly = allMessages(profile.store).find((record) => record.subject === 'large 7');
     expect(headerOnly?.residency).toBe('server');
