@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -216,5 +216,17 @@ describe('search on a full disk', () => {
     ({ profile } = await openProfile('set-aside'));
     expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
     expect(profile.getMessageRecord(record.id)?.residency).toBe('local');
+
+    // The same, when the folder's directory was made again meanwhile (a write into the folder):
+    // the set-aside messages join it.
+    const again = buildMessage({ subject: 'Only copy, again' });
+    const [{ record: second }] = await profile.insertMessageBatch(folder.id, [{ source: again, onServer: false }]);
+    profile.close();
+    await rename(join(accountDirectory, folder.id), join(accountDirectory, `.trash-${folder.id}`));
+    for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(accountDirectory, folder.id, sub), { recursive: true });
+    ({ profile } = await openProfile('set-aside'));
+    expect((await profile.readRaw(record.id)).equals(source)).toBe(true);
+    expect((await profile.readRaw(second.id)).equals(again)).toBe(true);
+    expect(await readdir(accountDirectory)).not.toContain(`.trash-${folder.id}`);
   });
 });
