@@ -11,7 +11,7 @@ import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openMessageStore, type StoreStep } from './message-store';
 import { formatTmpName } from './maildir-name';
-import { buildMessage, openTestStore, temporaryProfile, testAccount } from './test-fixtures';
+import { buildMessage, openTestStore, temporaryProfile, testAccount, testEnvelope } from './test-fixtures';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -20,21 +20,6 @@ afterEach(() => {
 
 function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function envelope(subject: string) {
-  return {
-    messageId: `<${subject.replace(/\W/g, '')}@example.org>`,
-    inReplyTo: null,
-    references: [],
-    subject,
-    from: { name: 'Sender', address: 'sender@example.org' },
-    to: [{ name: '', address: 'me@example.org' }],
-    cc: [],
-    bcc: [],
-    replyTo: [],
-    date: '2024-02-01T08:00:00.000Z',
-  };
 }
 
 async function storeWithHeaders(count: number, steps: StoreStep[] = []) {
@@ -57,7 +42,7 @@ async function storeWithHeaders(count: number, steps: StoreStep[] = []) {
     bodies.map((bytes, index) => ({
       folderId: inbox.id,
       imap: { uidvalidity: 3, uid: index + 1 },
-      envelope: envelope(`message ${index}`),
+      envelope: testEnvelope({ subject: `message ${index}` }),
       size: bytes.length,
       flags: index % 2 === 0 ? ['\\Seen'] : [],
       receivedAt: '2024-02-01T09:00:00.000Z',

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MessageStore } from './message-store';
-import { buildMessage, openTestStore, testAccount } from './test-fixtures';
+import { buildMessage, openTestStore, testAccount, testEnvelope } from './test-fixtures';
 
 let mountPoint = '';
 let mounted = false;
@@ -94,18 +94,10 @@ describe('search on a full disk', () => {
         {
           folderId: inbox.id,
           imap: { uidvalidity: 1, uid: 2 },
-          envelope: {
-            messageId: '<waiting@example.org>',
-            inReplyTo: null,
-            references: [],
+          envelope: testEnvelope({
             subject: 'Kumquat jam recipe',
             from: { name: 'Cook', address: 'cook@example.org' },
-            to: [{ name: '', address: 'me@example.org' }],
-            cc: [],
-            bcc: [],
-            replyTo: [],
-            date: '2024-01-02T10:00:00.000Z',
-          },
+          }),
           size: 2_000,
           flags: [],
         },

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MailError } from '../../shared/errors';
 import type { MessageStore } from './message-store';
 import { parseMaildirName } from './maildir-name';
-import { buildMessage, openTestStore, temporaryProfile, testAccount } from './test-fixtures';
+import { buildMessage, openTestStore, temporaryProfile, testAccount, testEnvelope } from './test-fixtures';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -30,18 +30,11 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-const ENVELOPE = {
+const ENVELOPE = testEnvelope({
   messageId: '<head@example.org>',
-  inReplyTo: null,
-  references: [],
   subject: 'Only headers here',
   from: { name: 'Server Sender', address: 'server@example.org' },
-  to: [{ name: '', address: 'me@example.org' }],
-  cc: [],
-  bcc: [],
-  replyTo: [],
-  date: '2024-02-01T08:00:00.000Z',
-};
+});
 
 describe('storing and reading messages', () => {
   it('stores a server message byte-exactly and shows it as on both sides', async () => {

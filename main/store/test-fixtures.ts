@@ -6,7 +6,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Account, ProtocolMode } from '../../shared/model';
+import type { Envelope } from '../mime/parse';
 import { openMessageStore, type MessageStore } from './message-store';
+
+/** The envelope of a header-only row (as an IMAP header sync lists it), with a subject and what else a test sets. */
+export function testEnvelope(fields: Partial<Envelope> & { subject: string }): Envelope {
+  return {
+    messageId: `<${fields.subject.replace(/\W/g, '')}@example.org>`,
+    inReplyTo: null,
+    references: [],
+    from: { name: 'Sender', address: 'sender@example.org' },
+    to: [{ name: '', address: 'me@example.org' }],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    date: '2024-02-01T08:00:00.000Z',
+    ...fields,
+  };
+}
 
 export function testAccount(id: string, mode: ProtocolMode = 'imap'): Account {
   return {
