@@ -19,9 +19,11 @@ import { measureRounds, type Contender, type Samples } from './rounds';
 import { pairRatios, summarize } from './statistics';
 import {
   createProfile,
+  PROJECT_ROOT,
   residency,
   type RunningService,
   startRunningService,
+  STORE_FLOOR_SCRIPT,
   timeInProcessPasses,
   timeNodeStartup,
   timeStartup,
@@ -115,6 +117,42 @@ function diskFloorContender(context: SyncFigureContext, box: CorpusMailbox, name
 }
 
 const DISK_FLOOR_LABEL = 'disk floor: the same messages written as Maildir files, each fsynced (no network, no index)';
+
+/** The store floor (store-floor.ts): the box's messages through our store's batch path, nothing parsed. */
+function storeFloorContender(context: SyncFigureContext, box: CorpusMailbox, name: string): Contender {
+  const target = path.join(context.workDir, `store-floor-${name}`);
+  return {
+    name: 'store floor',
+    prepare: () => rm(target, { recursive: true, force: true }),
+    run: async () => {
+      const run = await timeProcess(process.execPath, [STORE_FLOOR_SCRIPT, box.user.maildir, target], {
+        cwd: PROJECT_ROOT,
+      });
+      const { messages } = JSON.parse(run.stdout) as { messages: number };
+      if (messages !== box.messages) throw new Error(`the store floor stored ${messages} of ${box.messages} messages`);
+      await rm(target, { recursive: true, force: true });
+      return run;
+    },
+  };
+}
+
+const STORE_FLOOR_LABEL =
+  'store floor: the same messages through our store (durable files, index rows, durable commits), nothing parsed, no network';
+
+/**
+ * The store floor against the peer of a figure's target: how far the design alone, before any
+ * parsing or protocol, is from that target.
+ */
+function storeFloorRow(floor: Samples | undefined, peerName: string, peer: Samples | undefined, target: string): ReportRow {
+  const row = ratioRow('', floor, peerName, peer, target, '');
+  const ratio = floor && peer ? summarize(pairRatios(floor.seconds, peer.seconds)).median : null;
+  return {
+    ...row,
+    whereabouts: `store floor alone: ${row.whereabouts}`,
+    ratio: row.ratio === '–' ? row.ratio : `${row.ratio} (store floor/peer)`,
+    verdict: ratio === null ? '' : `the store alone is ${ratio.toFixed(2)}× ${peerName.split(' ')[0]}`,
+  };
+}
 
 async function countFiles(maildir: string): Promise<number> {
   let count = 0;
@@ -273,8 +311,10 @@ export async function runSyncFigures(
           run: () => runMbsync(mbsyncTarget),
         });
       }
-      if (measured)
+      if (measured) {
         contenders.push(floorContender(context, 'imap-bodies'), diskFloorContender(context, imapBox, 'imap'));
+        if (ours) contenders.push(storeFloorContender(context, imapBox, 'imap'));
+      }
       // Asked only for (3) or (4), one untimed first sync is all they need from here.
       const samples = await measureRounds(
         contenders,
@@ -312,6 +352,8 @@ export async function runSyncFigures(
           ),
           ratioRow('', whereabouts, 'floor: raw FETCH BODY.PEEK[] of all bytes', samples.get('floor'), '', ''),
           ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
+          ratioRow('', whereabouts, STORE_FLOOR_LABEL, samples.get('store floor'), '', ''),
+          storeFloorRow(samples.get('store floor'), context.peers.mbsync ?? 'mbsync', samples.get('mbsync'), '≤ 1.0× mbsync'),
         );
         const body = await profiler.sectionFor('fig1-full-sync', verdict.met === false);
         if (body) sections.push({ heading: '(1) full sync: where the time goes', body });
@@ -547,6 +589,7 @@ export async function runSyncFigures(
         });
       }
       contenders.push(floorContender(context, 'pop3'), diskFloorContender(context, popBox, 'pop3'));
+      if (ours) contenders.push(storeFloorContender(context, popBox, 'pop3'));
       const samples = await measureRounds(contenders, {
         warmups: context.runs.warmups,
         counted: context.runs.slow,
@@ -577,6 +620,13 @@ export async function runSyncFigures(
         ),
         ratioRow('', whereabouts, 'floor: raw pipelined RETR of all bytes', samples.get('floor'), '', ''),
         ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
+        ratioRow('', whereabouts, STORE_FLOOR_LABEL, samples.get('store floor'), '', ''),
+        storeFloorRow(
+          samples.get('store floor'),
+          context.peers.fetchmail ?? 'fetchmail',
+          samples.get('fetchmail'),
+          '≤ 0.5× fetchmail',
+        ),
       );
       if (ours) {
         rows.push({
