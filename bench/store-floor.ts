@@ -6,7 +6,8 @@
  * - the batches of a download (BATCH_MAX_MESSAGES, BATCH_MAX_BYTES);
  * - durable files eight at a time, then one directory fsync;
  * - index rows with their search entries;
- * - one durable commit per batch.
+ * - one commit per batch, made durable at the end, as a download that leaves a copy does (the
+ *   body commits of an IMAP sync are not synced one by one either).
  *
  * The one difference from a download is the parse. Each message's parse result is made here, from
  * its raw header lines: subject, Message-ID and date, undecoded, with no body text and no MIME
@@ -97,10 +98,13 @@ async function storeFloor(sourceMaildir: string, profileDir: string): Promise<{ 
           onServer: true,
           parsed: Promise.resolve(headerOnlyResult(sources[index])),
         })),
+        // As a download that leaves a copy: commits are made durable once, at the end (as before a DELE).
+        { durable: false },
       );
       stored += results.filter((result) => result.created).length;
       bytes += batchBytes;
     }
+    store.makeIndexDurable();
     return { bytes, messages: stored };
   } finally {
     store.close();

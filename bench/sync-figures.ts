@@ -137,7 +137,7 @@ function storeFloorContender(context: SyncFigureContext, box: CorpusMailbox, nam
 }
 
 const STORE_FLOOR_LABEL =
-  'store floor: the same messages through our store (durable files, index rows, durable commits), nothing parsed, no network';
+  'store floor: the same messages through our store (durable files, index rows, commits), nothing parsed, no network';
 
 /**
  * The store floor against the peer of a figure's target: how far the design alone, before any
