@@ -100,16 +100,26 @@ function floorContender(context: SyncFigureContext, mode: 'imap-bodies' | 'imap-
   };
 }
 
-/** The disk floor (floor.ts maildir-write): the box's messages written as durable Maildir files. */
-function diskFloorContender(context: SyncFigureContext, box: CorpusMailbox, name: string): Contender {
-  const target = path.join(context.workDir, `disk-floor-${name}`);
+/**
+ * A floor that stores the box's messages on this disk, read from Dovecot's Maildir (no network):
+ * the disk floor (floor.ts maildir-write: durable Maildir files only) or the store floor
+ * (store-floor.ts: our store's batch path, nothing parsed). `script` gets the source Maildir and a
+ * target directory, which is removed before and after each run.
+ */
+function localFloorContender(
+  context: SyncFigureContext,
+  box: CorpusMailbox,
+  kind: 'disk floor' | 'store floor',
+): Contender {
+  const target = path.join(context.workDir, `${kind.replace(' ', '-')}-${box.user.username}`);
+  const script = kind === 'disk floor' ? [context.floorScript, 'maildir-write'] : [STORE_FLOOR_SCRIPT];
   return {
-    name: 'disk floor',
+    name: kind,
     prepare: () => rm(target, { recursive: true, force: true }),
     run: async () => {
-      const run = await timeProcess(process.execPath, [context.floorScript, 'maildir-write', box.user.maildir, target]);
+      const run = await timeProcess(process.execPath, [...script, box.user.maildir, target], { cwd: PROJECT_ROOT });
       const { messages } = JSON.parse(run.stdout) as { messages: number };
-      if (messages !== box.messages) throw new Error(`the disk floor wrote ${messages} of ${box.messages} messages`);
+      if (messages !== box.messages) throw new Error(`the ${kind} stored ${messages} of ${box.messages} messages`);
       await rm(target, { recursive: true, force: true });
       return run;
     },
@@ -118,40 +128,35 @@ function diskFloorContender(context: SyncFigureContext, box: CorpusMailbox, name
 
 const DISK_FLOOR_LABEL = 'disk floor: the same messages written as Maildir files, each fsynced (no network, no index)';
 
-/** The store floor (store-floor.ts): the box's messages through our store's batch path, nothing parsed. */
-function storeFloorContender(context: SyncFigureContext, box: CorpusMailbox, name: string): Contender {
-  const target = path.join(context.workDir, `store-floor-${name}`);
-  return {
-    name: 'store floor',
-    prepare: () => rm(target, { recursive: true, force: true }),
-    run: async () => {
-      const run = await timeProcess(process.execPath, [STORE_FLOOR_SCRIPT, box.user.maildir, target], {
-        cwd: PROJECT_ROOT,
-      });
-      const { messages } = JSON.parse(run.stdout) as { messages: number };
-      if (messages !== box.messages) throw new Error(`the store floor stored ${messages} of ${box.messages} messages`);
-      await rm(target, { recursive: true, force: true });
-      return run;
-    },
-  };
-}
-
 const STORE_FLOOR_LABEL =
   'store floor: the same messages through our store (durable files, index rows, commits), nothing parsed, no network';
 
 /**
- * The store floor against the peer of a figure's target: how far the design alone, before any
- * parsing or protocol, is from that target.
+ * The rows under a download figure: ours against the network floor, the disk floor and the store
+ * floor, then the store floor against the peer of the figure's target (how far the design alone,
+ * before any parsing or protocol, is from that target).
  */
-function storeFloorRow(floor: Samples | undefined, peerName: string, peer: Samples | undefined, target: string): ReportRow {
-  const row = ratioRow('', floor, peerName, peer, target, '');
-  const ratio = floor && peer ? summarize(pairRatios(floor.seconds, peer.seconds)).median : null;
-  return {
-    ...row,
-    whereabouts: `store floor alone: ${row.whereabouts}`,
-    ratio: row.ratio === '–' ? row.ratio : `${row.ratio} (store floor/peer)`,
-    verdict: ratio === null ? '' : `the store alone is ${ratio.toFixed(2)}× ${peerName.split(' ')[0]}`,
-  };
+function floorRows(
+  whereabouts: Samples | undefined,
+  samples: ReadonlyMap<string, Samples>,
+  networkFloorLabel: string,
+  peer: { name: string; samples: Samples | undefined; target: string },
+): ReportRow[] {
+  const storeFloor = samples.get('store floor');
+  const againstPeer = ratioRow('', storeFloor, peer.name, peer.samples, peer.target, '');
+  const ratio =
+    storeFloor && peer.samples ? summarize(pairRatios(storeFloor.seconds, peer.samples.seconds)).median : null;
+  return [
+    ratioRow('', whereabouts, networkFloorLabel, samples.get('floor'), '', ''),
+    ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
+    ratioRow('', whereabouts, STORE_FLOOR_LABEL, storeFloor, '', ''),
+    {
+      ...againstPeer,
+      whereabouts: `store floor alone: ${againstPeer.whereabouts}`,
+      ratio: againstPeer.ratio === '–' ? againstPeer.ratio : `${againstPeer.ratio} (store floor/peer)`,
+      verdict: ratio === null ? '' : `the store alone is ${ratio.toFixed(2)}× ${peer.name.split(' ')[0]}`,
+    },
+  ];
 }
 
 async function countFiles(maildir: string): Promise<number> {
@@ -312,8 +317,8 @@ export async function runSyncFigures(
         });
       }
       if (measured) {
-        contenders.push(floorContender(context, 'imap-bodies'), diskFloorContender(context, imapBox, 'imap'));
-        if (ours) contenders.push(storeFloorContender(context, imapBox, 'imap'));
+        contenders.push(floorContender(context, 'imap-bodies'), localFloorContender(context, imapBox, 'disk floor'));
+        if (ours) contenders.push(localFloorContender(context, imapBox, 'store floor'));
       }
       // Asked only for (3) or (4), one untimed first sync is all they need from here.
       const samples = await measureRounds(
@@ -350,10 +355,11 @@ export async function runSyncFigures(
             '≤ 1.0× mbsync, every message fsynced',
             ours ? verdict.text : notMeasured,
           ),
-          ratioRow('', whereabouts, 'floor: raw FETCH BODY.PEEK[] of all bytes', samples.get('floor'), '', ''),
-          ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
-          ratioRow('', whereabouts, STORE_FLOOR_LABEL, samples.get('store floor'), '', ''),
-          storeFloorRow(samples.get('store floor'), context.peers.mbsync ?? 'mbsync', samples.get('mbsync'), '≤ 1.0× mbsync'),
+          ...floorRows(whereabouts, samples, 'floor: raw FETCH BODY.PEEK[] of all bytes', {
+            name: context.peers.mbsync ?? 'mbsync',
+            samples: samples.get('mbsync'),
+            target: '≤ 1.0× mbsync',
+          }),
         );
         const body = await profiler.sectionFor('fig1-full-sync', verdict.met === false);
         if (body) sections.push({ heading: '(1) full sync: where the time goes', body });
@@ -588,8 +594,8 @@ export async function runSyncFigures(
           run: () => runFetchmail(fetchmailTarget),
         });
       }
-      contenders.push(floorContender(context, 'pop3'), diskFloorContender(context, popBox, 'pop3'));
-      if (ours) contenders.push(storeFloorContender(context, popBox, 'pop3'));
+      contenders.push(floorContender(context, 'pop3'), localFloorContender(context, popBox, 'disk floor'));
+      if (ours) contenders.push(localFloorContender(context, popBox, 'store floor'));
       const samples = await measureRounds(contenders, {
         warmups: context.runs.warmups,
         counted: context.runs.slow,
@@ -618,15 +624,11 @@ export async function runSyncFigures(
           '≤ 0.5× fetchmail',
           ours ? verdict.text : notMeasured,
         ),
-        ratioRow('', whereabouts, 'floor: raw pipelined RETR of all bytes', samples.get('floor'), '', ''),
-        ratioRow('', whereabouts, DISK_FLOOR_LABEL, samples.get('disk floor'), '', ''),
-        ratioRow('', whereabouts, STORE_FLOOR_LABEL, samples.get('store floor'), '', ''),
-        storeFloorRow(
-          samples.get('store floor'),
-          context.peers.fetchmail ?? 'fetchmail',
-          samples.get('fetchmail'),
-          '≤ 0.5× fetchmail',
-        ),
+        ...floorRows(whereabouts, samples, 'floor: raw pipelined RETR of all bytes', {
+          name: context.peers.fetchmail ?? 'fetchmail',
+          samples: samples.get('fetchmail'),
+          target: '≤ 0.5× fetchmail',
+        }),
       );
       if (ours) {
         rows.push({
