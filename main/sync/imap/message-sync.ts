@@ -125,10 +125,6 @@ function parseModseq(value: string | null): bigint | null {
   return BigInt(value);
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('Synchronization was stopped.');
-}
-
 /** Deletes a row the server no longer has, unless it changed meanwhile (moved by the user, re-mapped). */
 async function removeGone(
   store: MessageStore,
@@ -281,7 +277,7 @@ async function fullListing(
   let top = start.below - 1;
   let window = context.headerBatchSize;
   while (top >= 1) {
-    throwIfAborted(context.signal);
+    context.signal?.throwIfAborted();
     const low = Math.max(1, top - window + 1);
     const summary = await session.fetchHeaders(
       folder.path,

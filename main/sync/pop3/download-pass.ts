@@ -26,7 +26,6 @@ import { downloadsWhole, pop3OptionsOf, type Pop3Options } from './pop3-options'
 import {
   HEADER_ONLY_BODY_LINES,
   droppingConnectionOnCancel,
-  throwIfAborted,
   indexByUidl,
   listServerMessages,
   openAccountMailbox,
@@ -119,7 +118,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
   if (!store.getAccount(account.id)) await store.upsertAccount(account);
   const inbox = await ensureLocalFolders(store, account.id);
   const options = pop3OptionsOf(account, settings.optionOverrides);
-  throwIfAborted(settings.signal);
+  settings.signal?.throwIfAborted();
 
   const mailbox = await openAccountMailbox(context);
   const queuedDeletions = store.listActions(account.id).filter((action) => action.kind === POP3_DELETE);
@@ -156,7 +155,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
       downloadWhole(context, mailbox, inbox, whole, local, settings, progress, created),
     );
     for (const message of headers) {
-      throwIfAborted(settings.signal);
+      settings.signal?.throwIfAborted();
       const header = await mailbox.top(message.number, HEADER_ONLY_BODY_LINES);
       const { envelope, hasAttachments } = await parseMessage(header);
       const record = store.insertPopHeaderOnly({
@@ -173,7 +172,7 @@ export async function runDownloadPass(context: EngineContext, settings: PassSett
       progress.step(header.length);
     }
     local.save(new Set(server.map((message) => message.uidl)));
-    throwIfAborted(settings.signal);
+    settings.signal?.throwIfAborted();
 
     // Deletions: the user's queued ones (S6), then the policy's (S10). Only sent now that every
     // download above is durable; applied by the server only at QUIT.
@@ -321,7 +320,7 @@ async function downloadWhole(
   };
   const batches = new DownloadBatches<Arrived>(storeBatch);
   const arrive = async (number: number, bytes: Buffer): Promise<void> => {
-    throwIfAborted(settings.signal);
+    settings.signal?.throwIfAborted();
     const download = byNumber.get(number);
     if (!download || received.has(number)) return;
     received.add(number);
@@ -362,7 +361,7 @@ async function downloadWhole(
   // Large messages one at a time, streamed from the socket into the store (streamed-retrieve.ts).
   for (const download of downloads) {
     if (download.message.size <= STREAMED_MESSAGE_MIN_BYTES) continue;
-    throwIfAborted(settings.signal);
+    settings.signal?.throwIfAborted();
     const { attachTo } = download;
     try {
       const { record, bytes } = await retrieveIntoStore(mailbox, download.message.number, async (source) => {

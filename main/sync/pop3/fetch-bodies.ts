@@ -12,7 +12,6 @@ import {
   listServerMessages,
   openAccountMailbox,
   requirePop3Account,
-  throwIfAborted,
 } from './pop3-session';
 import { retrieveIntoStore, STREAMED_MESSAGE_MIN_BYTES } from './streamed-retrieve';
 
@@ -43,7 +42,7 @@ export async function fetchPop3Bodies(
     wanted.push(record as MessageRecord & { popUidl: string });
   }
   if (wanted.length === 0) return;
-  throwIfAborted(settings.signal);
+  settings.signal?.throwIfAborted();
 
   const mailbox = await openAccountMailbox(context);
   const vanished: MessageRecord[] = [];

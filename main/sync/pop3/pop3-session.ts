@@ -112,11 +112,6 @@ export function indexByUidl(messages: readonly ServerMessage[]): Map<string, Ser
   return byUidl;
 }
 
-/** Throws what the signal was aborted with (the user's CANCELLED, the account closing). */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The download was stopped.');
-}
-
 /**
  * Runs a download so that Cancel (or closing the account) stops it at once, also in the middle of a
  * message. A RETR cannot be interrupted (RFC 1939), so the connection is dropped: what was stored
@@ -136,7 +131,7 @@ export async function droppingConnectionOnCancel<T>(
     return await work();
   } catch (error) {
     // The dropped connection's error is only the consequence: report the cancellation.
-    throwIfAborted(signal);
+    signal?.throwIfAborted();
     throw error;
   } finally {
     signal?.removeEventListener('abort', drop);
