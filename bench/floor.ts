@@ -3,30 +3,17 @@
  * with no parsing and nothing stored — only a scan for the end of the response. Nothing that parses,
  * indexes or writes can be faster, so it shows how much of a contender's time is the server and TLS.
  *
- * The disk floor (`maildir-write`): the same messages, read from the server's own Maildir, written
- * as a Maildir durably, as the store writes a batch (maildir-batch.ts) and as mbsync does with
- * per-message fsync: tmp/ → write → fsync → close → rename into cur/, eight files at a time, and one
- * fsync of cur/ per 4 MiB. No network, no parsing, no index: what durably storing the messages as
- * files costs on this disk by itself.
+ * The disk and store floors, which store the messages, are in local-floors.ts.
  *
  * Run as its own process (bundled to plain JavaScript first, like the contenders, so it pays Node's
  * start-up and no TypeScript loader):
  *   node floor.cjs imap-bodies|imap-headers|pop3 HOST PORT USER   (password in BENCH_FLOOR_PASSWORD)
- *   node floor.cjs maildir-write SOURCE_MAILDIR TARGET_DIR
  * Prints one line of JSON: { bytes, messages }.
  */
-import * as fs from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { PatternCounter } from './pattern-counter';
 
-type Mode = 'imap-bodies' | 'imap-headers' | 'pop3' | 'maildir-write';
-
-/** Files written at once, and bytes per directory fsync: those of the store's batches. */
-const WRITE_CONCURRENCY = 8;
-const BYTES_PER_DIRECTORY_SYNC = 4 * 1024 * 1024;
+type Mode = 'imap-bodies' | 'imap-headers' | 'pop3';
 
 /** Nothing on loopback takes this long; a hang is reported instead of stalling the benchmark. */
 const FLOOR_TIMEOUT_MS = 180_000;
@@ -143,79 +130,14 @@ async function pop3(
   return { bytes, messages };
 }
 
-/** fs's callback API, as the store's batch writes use it (cheaper per call than FileHandle). */
-const fileCalls = {
-  open: promisify(fs.open),
-  write: promisify(fs.write),
-  fsync: promisify(fs.fsync),
-  close: promisify(fs.close),
-  rename: promisify(fs.rename),
-};
-
-async function syncDirectory(directory: string): Promise<void> {
-  const descriptor = await fileCalls.open(directory, 'r');
-  try {
-    await fileCalls.fsync(descriptor);
-  } finally {
-    await fileCalls.close(descriptor);
-  }
-}
-
-async function maildirWrite(sourceMaildir: string, target: string): Promise<{ bytes: number; messages: number }> {
-  const names = (await readdir(path.join(sourceMaildir, 'cur'))).sort();
-  const sources = await Promise.all(names.map((name) => readFile(path.join(sourceMaildir, 'cur', name))));
-  await rm(target, { recursive: true, force: true });
-  for (const sub of ['tmp', 'new', 'cur']) await mkdir(path.join(target, sub), { recursive: true });
-  let bytes = 0;
-  let next = 0;
-  const writeOne = async (index: number): Promise<void> => {
-    const temporary = path.join(target, 'tmp', `${index}.floor`);
-    const source = sources[index];
-    const descriptor = await fileCalls.open(temporary, 'wx', 0o600);
-    try {
-      let written = 0;
-      while (written < source.length) {
-        written += (await fileCalls.write(descriptor, source, written, source.length - written, null)).bytesWritten;
-      }
-      await fileCalls.fsync(descriptor);
-    } finally {
-      await fileCalls.close(descriptor);
-    }
-    await fileCalls.rename(temporary, path.join(target, 'cur', `${index}.floor:2,`));
-  };
-  while (next < sources.length) {
-    const batch: number[] = [];
-    let batchBytes = 0;
-    while (next < sources.length && (batch.length === 0 || batchBytes < BYTES_PER_DIRECTORY_SYNC)) {
-      batch.push(next);
-      batchBytes += sources[next].length;
-      next += 1;
-    }
-    let taken = 0;
-    const worker = async (): Promise<void> => {
-      while (taken < batch.length) {
-        const index = batch[taken];
-        taken += 1;
-        await writeOne(index);
-      }
-    };
-    await Promise.all(Array.from({ length: WRITE_CONCURRENCY }, worker));
-    await syncDirectory(path.join(target, 'cur'));
-    bytes += batchBytes;
-  }
-  return { bytes, messages: sources.length };
-}
-
 async function main(argv: readonly string[]): Promise<void> {
   const [mode, host, portText, user] = argv as [Mode, string, string, string];
   const password = process.env.BENCH_FLOOR_PASSWORD ?? '';
   const port = Number(portText);
   const result =
-    mode === 'maildir-write'
-      ? await maildirWrite(argv[1], argv[2])
-      : mode === 'pop3'
-        ? await pop3(host, port, user, password)
-        : await imap(host, port, user, password, mode === 'imap-headers');
+    mode === 'pop3'
+      ? await pop3(host, port, user, password)
+      : await imap(host, port, user, password, mode === 'imap-headers');
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

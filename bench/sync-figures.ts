@@ -19,11 +19,11 @@ import { measureRounds, type Contender, type Samples } from './rounds';
 import { pairRatios, summarize } from './statistics';
 import {
   createProfile,
+  LOCAL_FLOORS_SCRIPT,
   PROJECT_ROOT,
   residency,
   type RunningService,
   startRunningService,
-  STORE_FLOOR_SCRIPT,
   timeInProcessPasses,
   timeNodeStartup,
   timeStartup,
@@ -101,10 +101,9 @@ function floorContender(context: SyncFigureContext, mode: 'imap-bodies' | 'imap-
 }
 
 /**
- * A floor that stores the box's messages on this disk, read from Dovecot's Maildir (no network):
- * the disk floor (floor.ts maildir-write: durable Maildir files only) or the store floor
- * (store-floor.ts: our store's batch path, nothing parsed). `script` gets the source Maildir and a
- * target directory, which is removed before and after each run.
+ * A floor that stores the box's messages on this disk (local-floors.ts): the disk floor (durable
+ * files only) or the store floor (our store's batch path, nothing parsed). Its target directory is
+ * removed before and after each run. Built with the app, so measured only when it built.
  */
 function localFloorContender(
   context: SyncFigureContext,
@@ -112,12 +111,14 @@ function localFloorContender(
   kind: 'disk floor' | 'store floor',
 ): Contender {
   const target = path.join(context.workDir, `${kind.replace(' ', '-')}-${box.user.username}`);
-  const script = kind === 'disk floor' ? [context.floorScript, 'maildir-write'] : [STORE_FLOOR_SCRIPT];
+  const mode = kind === 'disk floor' ? 'files' : 'store';
   return {
     name: kind,
     prepare: () => rm(target, { recursive: true, force: true }),
     run: async () => {
-      const run = await timeProcess(process.execPath, [...script, box.user.maildir, target], { cwd: PROJECT_ROOT });
+      const run = await timeProcess(process.execPath, [LOCAL_FLOORS_SCRIPT, mode, box.user.maildir, target], {
+        cwd: PROJECT_ROOT,
+      });
       const { messages } = JSON.parse(run.stdout) as { messages: number };
       if (messages !== box.messages) throw new Error(`the ${kind} stored ${messages} of ${box.messages} messages`);
       await rm(target, { recursive: true, force: true });
@@ -317,8 +318,13 @@ export async function runSyncFigures(
         });
       }
       if (measured) {
-        contenders.push(floorContender(context, 'imap-bodies'), localFloorContender(context, imapBox, 'disk floor'));
-        if (ours) contenders.push(localFloorContender(context, imapBox, 'store floor'));
+        contenders.push(floorContender(context, 'imap-bodies'));
+        if (ours) {
+          contenders.push(
+            localFloorContender(context, imapBox, 'disk floor'),
+            localFloorContender(context, imapBox, 'store floor'),
+          );
+        }
       }
       // Asked only for (3) or (4), one untimed first sync is all they need from here.
       const samples = await measureRounds(
@@ -594,8 +600,13 @@ export async function runSyncFigures(
           run: () => runFetchmail(fetchmailTarget),
         });
       }
-      contenders.push(floorContender(context, 'pop3'), localFloorContender(context, popBox, 'disk floor'));
-      if (ours) contenders.push(localFloorContender(context, popBox, 'store floor'));
+      contenders.push(floorContender(context, 'pop3'));
+      if (ours) {
+        contenders.push(
+          localFloorContender(context, popBox, 'disk floor'),
+          localFloorContender(context, popBox, 'store floor'),
+        );
+      }
       const samples = await measureRounds(contenders, {
         warmups: context.runs.warmups,
         counted: context.runs.slow,

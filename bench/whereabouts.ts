@@ -20,8 +20,8 @@ export const APP_BUILD_DIR = path.join(RESULTS_DIR, 'build', 'app');
 export const CLI_SCRIPT = path.join(APP_BUILD_DIR, 'main', 'cli', 'main.js');
 export const HOST_SCRIPT = path.join(APP_BUILD_DIR, 'main', 'web', 'host.js');
 const IN_PROCESS_SCRIPT = path.join(APP_BUILD_DIR, 'bench', 'in-process-sync.js');
-/** The store floor of (1) and (5) (store-floor.ts), built with the app: it runs the same store code. */
-export const STORE_FLOOR_SCRIPT = path.join(APP_BUILD_DIR, 'bench', 'store-floor.js');
+/** The disk and store floors of (1) and (5) (local-floors.ts), built with the app: they run the same store code. */
+export const LOCAL_FLOORS_SCRIPT = path.join(APP_BUILD_DIR, 'bench', 'local-floors.js');
 const PASSWORD_VARIABLE = 'BENCH_ACCOUNT_PASSWORD';
 /**
  * Accounts are added with this port (nothing listens on it), then pointed at the real one: `account
@@ -36,7 +36,7 @@ export interface Readiness {
 
 /**
  * Builds the CLI, the browser-mode host (with the options of `npm run build:main`), the in-process
- * sync timer and the store floor, and checks that the CLI starts.
+ * sync timer and the disk and store floors, and checks that the CLI starts.
  */
 export async function prepareCli(): Promise<Readiness> {
   try {
@@ -45,7 +45,7 @@ export async function prepareCli(): Promise<Readiness> {
         path.join(PROJECT_ROOT, 'main', 'cli', 'main.ts'),
         path.join(PROJECT_ROOT, 'main', 'web', 'host.ts'),
         path.join(PROJECT_ROOT, 'bench', 'in-process-sync.ts'),
-        path.join(PROJECT_ROOT, 'bench', 'store-floor.ts'),
+        path.join(PROJECT_ROOT, 'bench', 'local-floors.ts'),
         // The MIME parse worker, found by the bundles at main/mime/parse-worker.js (parse-pool.ts).
         path.join(PROJECT_ROOT, 'main', 'mime', 'parse-worker.ts'),
       ],
