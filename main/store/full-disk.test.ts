@@ -1,10 +1,9 @@
 /**
- * Searching on a full disk. Before a search, rows still waiting for their search entry (the headers
- * of a sync whose bodies have not come yet) get it (indexPendingSearch, a small write). On a full
- * disk that write fails; the search, and the opening of the store, which makes them too, must still
- * work from what is indexed, not fail with DISK_FULL, and the waiting rows must be found once there
- * is space again. The profile is a real 4 MB file
- * system (tmpfs, mounted here: the tests run as root, as the test mail servers need).
+ * The store on a full disk, a real 4 MB file system (tmpfs, mounted here: the tests run as root, as
+ * the test mail servers need). Searching and opening the store still work from what is indexed (the
+ * search entries of rows still waiting for them are made once there is room); deleting mail to make
+ * room works; a folder deletion, flag change or move the index cannot record leaves everything as it
+ * was and readable, also after a restart.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -17,7 +16,6 @@ import { buildMessage, openTestStore, testAccount, testEnvelope } from './test-f
 
 let mountPoint = '';
 let mounted = false;
-let store: MessageStore | null = null;
 
 beforeAll(async () => {
   mountPoint = await mkdtemp(join(tmpdir(), 'wb-search-full-'));
@@ -26,13 +24,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  store?.close();
   if (mounted) execFileSync('umount', [mountPoint]);
   if (mountPoint) await rm(mountPoint, { recursive: true, force: true });
 });
 
+/** Stores opened by a test, closed after it (close() may run twice). */
+const opened: MessageStore[] = [];
+
 // A test that fails while the disk is full must not leave it full for the next one.
 afterEach(async () => {
+  for (const profile of opened.splice(0)) profile.close();
   for (const name of await readdir(mountPoint)) {
     if (name.startsWith('filler')) await rm(join(mountPoint, name), { force: true });
   }
@@ -63,26 +64,24 @@ function largeMessage(subject: string): Buffer {
   return buildMessage({ subject, body: `${'x'.repeat(76)}\r\n`.repeat(4_000) });
 }
 
-/** Stores opened by a test, closed after it (close() may run twice). */
-const opened: MessageStore[] = [];
-afterEach(() => {
-  for (const profile of opened.splice(0)) profile.close();
-});
-
-/** Opens the profile `name` on the small file system (created with a POP3 account the first time). */
-async function openProfile(name: string): Promise<{ directory: string; profile: MessageStore; accountId: string }> {
+/** Opens the profile `name` on the small file system (created with an account `name` the first time). */
+async function openProfile(
+  name: string,
+  mode: 'imap' | 'pop3' = 'pop3',
+): Promise<{ directory: string; profile: MessageStore; accountId: string }> {
   const directory = join(mountPoint, name);
   const profile = await openTestStore(directory);
   opened.push(profile);
-  if (!profile.getAccount(name)) await profile.upsertAccount(testAccount(name, 'pop3'));
+  if (!profile.getAccount(name)) await profile.upsertAccount(testAccount(name, mode));
   return { directory, profile, accountId: name };
 }
 
-describe('search on a full disk', () => {
-  it('answers from what is indexed, and finds the waiting rows once there is space again', async () => {
-    store = await openTestStore(join(mountPoint, 'profile'));
-    await store.upsertAccount(testAccount('imap-account', 'imap'));
-    const inbox = await store.upsertFolder({ accountId: 'imap-account', kind: 'server', path: 'INBOX', role: 'inbox' });
+describe('the store on a full disk', () => {
+  it('search answers from what is indexed, and finds the waiting rows once there is space again', async () => {
+    const first = await openProfile('search', 'imap');
+    let store = first.profile;
+    const accountId = first.accountId;
+    const inbox = await store.upsertFolder({ accountId, kind: 'server', path: 'INBOX', role: 'inbox' });
     const whole = await store.insertMessage({
       folderId: inbox.id,
       source: buildMessage({ subject: 'Kumquat harvest', body: 'The kumquat trees are ready.' }),
@@ -110,7 +109,7 @@ describe('search on a full disk', () => {
     expect(store.search('kumquat').map((summary) => summary.id)).toEqual([whole.record.id]);
     // The store opens on a full disk too (it makes the waiting entries when it opens, if it can).
     store.close();
-    store = await openTestStore(join(mountPoint, 'profile'));
+    ({ profile: store } = await openProfile('search', 'imap'));
     expect(store.search('kumquat').map((summary) => summary.id)).toEqual([whole.record.id]);
 
     await rm(filler);
